@@ -1,0 +1,93 @@
+"""What ``torch-designer check`` prints: a table of blocks and shapes, or the problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from designer.graph import Design, ShapeReport, block_kind, shape_text
+
+
+def _group_path(design: Design, block_id: str) -> str:
+    return ".".join(group.name for group in design.group_path(design.blocks[block_id].group))
+
+
+def report_rows(design: Design, report: ShapeReport) -> list[dict[str, Any]]:
+    """One row per block, in data-flow order."""
+    rows = []
+    for block_id in design.topological_order():
+        block, result = design.blocks[block_id], report.results[block_id]
+        rows.append(
+            {
+                "id": block_id,
+                "name": block.name,
+                "qualified_name": design.qualified_name(block_id),
+                "kind": block.kind,
+                "group": _group_path(design, block_id) or None,
+                "output_shape": list(result.shape) if result.shape is not None else None,
+                "parameters": result.parameters,
+            }
+        )
+    return rows
+
+
+def report_json(design: Design, report: ShapeReport) -> dict[str, Any]:
+    return {
+        "model": design.class_name,
+        "ok": report.ok,
+        "total_parameters": report.total_parameters,
+        "blocks": report_rows(design, report),
+        "problems": [
+            {
+                "block": problem.block_id,
+                "edge": (
+                    None
+                    if problem.edge is None
+                    else {
+                        "source": problem.edge.source,
+                        "target": problem.edge.target,
+                        "target_port": problem.edge.target_port,
+                    }
+                ),
+                "message": problem.message,
+                "expected": problem.expected,
+                "received": problem.received,
+            }
+            for problem in report.problems
+        ],
+    }
+
+
+def report_text(design: Design, report: ShapeReport) -> str:
+    header = ("block", "kind", "output shape", "parameters")
+    table = [header]
+    for row in report_rows(design, report):
+        shape = row["output_shape"]
+        count = row["parameters"]
+        table.append(
+            (
+                row["qualified_name"],
+                block_kind(row["kind"]).label,
+                "-"
+                if not design.kind(row["id"]).has_output
+                else ("?" if shape is None else shape_text(shape)),
+                "?" if count is None else f"{count:,}",
+            )
+        )
+    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    lines = [f"{design.class_name}"]
+    for index, line in enumerate(table):
+        cells = [
+            cell.rjust(width) if column == len(header) - 1 else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    lines.append(f"total parameters: {report.total_parameters:,}")
+    if report.ok:
+        lines.append("shapes OK")
+    else:
+        count = len(report.problems)
+        lines.append(f"{count} error{'s' if count != 1 else ''}:")
+        lines.extend(f"  - {problem.message}" for problem in report.problems)
+    return "\n".join(lines)

@@ -1,0 +1,203 @@
+"""Declared parameters of block kinds: their type, default, range and one-line help.
+
+A parameter value is always a JSON literal: int, float, bool, str, a tuple of ints, or None
+(an in-size left to inference). Validation turns anything else into a ``BadParameterError``
+whose message says what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from designer.graph.errors import BadParameterError
+
+ParamValue = int | float | bool | str | tuple[int, ...] | None
+
+MAX_DIM = 2**24
+"""Largest channel count, feature count or input dimension a design may declare."""
+MAX_KERNEL = 2**12
+MAX_LIST_ITEMS = 256
+
+
+class ParamType(Enum):
+    INT = "int"
+    OPTIONAL_INT = "optional int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    INT_LIST = "int list"
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One parameter of a block kind."""
+
+    name: str
+    type: ParamType
+    default: ParamValue
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    min_items: int = 1
+    max_items: int = MAX_LIST_ITEMS
+    pins_in_size: bool = False
+    """True for an in-size (in_channels, in_features) that is inferred unless pinned."""
+
+    def validate(self, value: object) -> ParamValue:
+        """The value in its canonical form, or ``BadParameterError`` naming what is wrong."""
+        try:
+            return _VALIDATORS[self.type](self, value)
+        except BadParameterError as error:
+            raise BadParameterError(error.message, f"params.{self.name}") from None
+
+
+def describe_value(value: object, limit: int = 60) -> str:
+    """A short JSON-like rendering of a value for error messages."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, list | tuple):
+        text = "[" + ", ".join(describe_value(item, limit) for item in value[:8])
+        text += ", ...]" if len(value) > 8 else "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_range_text(spec: ParamSpec) -> str:
+    low, high = spec.minimum, spec.maximum
+    if low == 1 and (high is None or high >= MAX_DIM):
+        return "a positive integer"
+    if low == 0 and (high is None or high >= MAX_DIM):
+        return "a non-negative integer"
+    if high is None:
+        return f"an integer of at least {low:g}" if low is not None else "an integer"
+    if low is None:
+        return f"an integer no larger than {high:g}"
+    return f"an integer from {low:g} to {high:g}"
+
+
+def _check_int(spec: ParamSpec, value: object, what: str | None = None) -> int:
+    expected = what or _int_range_text(spec)
+    if not _is_int(value):
+        raise BadParameterError(f"expected {expected}, got {describe_value(value)}")
+    assert isinstance(value, int)
+    if (spec.minimum is not None and value < spec.minimum) or (
+        spec.maximum is not None and value > spec.maximum
+    ):
+        raise BadParameterError(f"expected {expected}, got {describe_value(value)}")
+    return value
+
+
+def _validate_int(spec: ParamSpec, value: object) -> int:
+    return _check_int(spec, value)
+
+
+def _validate_optional_int(spec: ParamSpec, value: object) -> int | None:
+    if value is None:
+        return None
+    return _check_int(spec, value, f"null (inferred) or {_int_range_text(spec)}")
+
+
+def _validate_float(spec: ParamSpec, value: object) -> float:
+    if not (_is_int(value) or isinstance(value, float)):
+        raise BadParameterError(f"expected a number, got {describe_value(value)}")
+    assert isinstance(value, int | float)
+    number = float(value)
+    if not math.isfinite(number):
+        raise BadParameterError(f"expected a finite number, got {describe_value(value)}")
+    low, high = spec.minimum, spec.maximum
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise BadParameterError(
+            f"expected a number from {low:g} to {high:g}, got {describe_value(value)}"
+            if low is not None and high is not None
+            else f"expected a number in range, got {describe_value(value)}"
+        )
+    return number
+
+
+def _validate_bool(spec: ParamSpec, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise BadParameterError(f"expected true or false, got {describe_value(value)}")
+    return value
+
+
+def _validate_choice(spec: ParamSpec, value: object) -> str:
+    if not isinstance(value, str) or value not in spec.choices:
+        options = ", ".join(repr(choice) for choice in spec.choices)
+        raise BadParameterError(f"expected one of {options}; got {describe_value(value)}")
+    return value
+
+
+def _validate_int_list(spec: ParamSpec, value: object) -> tuple[int, ...]:
+    items_text = _int_range_text(spec).removeprefix("a ").removeprefix("an ")
+    expected = f"a list of {spec.min_items} to {spec.max_items} items, each {items_text}"
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise BadParameterError(f"expected {expected}, got {describe_value(value)}")
+    if not spec.min_items <= len(value) <= spec.max_items:
+        raise BadParameterError(
+            f"expected {expected}, got {len(value)} items: {describe_value(value)}"
+        )
+    for index, item in enumerate(value):
+        try:
+            _check_int(spec, item, items_text)
+        except BadParameterError:
+            raise BadParameterError(
+                f"item {index}: expected {items_text}, got {describe_value(item)}"
+            ) from None
+    return tuple(value)
+
+
+_VALIDATORS = {
+    ParamType.INT: _validate_int,
+    ParamType.OPTIONAL_INT: _validate_optional_int,
+    ParamType.FLOAT: _validate_float,
+    ParamType.BOOL: _validate_bool,
+    ParamType.CHOICE: _validate_choice,
+    ParamType.INT_LIST: _validate_int_list,
+}
+
+
+def int_param(
+    name: str, default: int, help: str, minimum: int = 1, maximum: int = MAX_DIM
+) -> ParamSpec:
+    return ParamSpec(name, ParamType.INT, default, help, minimum, maximum)
+
+
+def in_size_param(name: str, help: str) -> ParamSpec:
+    return ParamSpec(name, ParamType.OPTIONAL_INT, None, help, 1, MAX_DIM, pins_in_size=True)
+
+
+def optional_int_param(
+    name: str, help: str, minimum: int = 1, maximum: int = MAX_KERNEL
+) -> ParamSpec:
+    return ParamSpec(name, ParamType.OPTIONAL_INT, None, help, minimum, maximum)
+
+
+def float_param(name: str, default: float, help: str, minimum: float, maximum: float) -> ParamSpec:
+    return ParamSpec(name, ParamType.FLOAT, default, help, minimum, maximum)
+
+
+def bool_param(name: str, default: bool, help: str) -> ParamSpec:
+    return ParamSpec(name, ParamType.BOOL, default, help)
+
+
+def choice_param(name: str, default: str, choices: Sequence[str], help: str) -> ParamSpec:
+    return ParamSpec(name, ParamType.CHOICE, default, help, choices=tuple(choices))
+
+
+def int_list_param(
+    name: str, default: Sequence[int], help: str, minimum: int = 1, maximum: int = MAX_DIM
+) -> ParamSpec:
+    return ParamSpec(name, ParamType.INT_LIST, tuple(default), help, minimum, maximum)

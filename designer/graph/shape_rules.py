@@ -1,0 +1,412 @@
+"""Analytic shape and parameter-count rules, one per block kind.
+
+Plain integer arithmetic on shapes that include the batch dimension. A rule gets the block's
+validated parameters and the shapes arriving at its input ports (already checked for rank and
+pinned in-sizes by the checker), and returns the output shape or raises ``ShapeRuleError`` with
+a sentence a person can act on. A test cross-checks every rule against torch on the meta device.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+
+from designer.graph.activations import ACTIVATIONS_BY_KEY
+from designer.graph.params import ParamValue
+
+Shape = tuple[int, ...]
+Params = Mapping[str, ParamValue]
+
+
+class ShapeRuleError(Exception):
+    """A block can't produce an output from the shapes it receives."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: str | None = None,
+        received: str | None = None,
+        port_index: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.received = received
+        self.port_index = port_index
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """``1x64x28x28``: how shapes read in labels and messages."""
+    return "x".join(str(size) for size in shape) if shape else "scalar"
+
+
+def _int(params: Params, name: str) -> int:
+    value = params[name]
+    assert isinstance(value, int)
+    return value
+
+
+def _sizes(params: Params, name: str = "sizes") -> tuple[int, ...]:
+    value = params[name]
+    assert isinstance(value, tuple)
+    return value
+
+
+def _activation_parameters(params: Params) -> int:
+    key = params["activation"]
+    assert isinstance(key, str)
+    return ACTIVATIONS_BY_KEY[key].parameters
+
+
+# --- spatial arithmetic -------------------------------------------------------------------
+
+
+def _window_output(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int | None:
+    """Output length of a sliding window (conv or pool) over ``size``, None if it doesn't fit."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if span < 0:
+        return None
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def _spatial(
+    shape: Shape,
+    *,
+    kernel: int,
+    stride: int,
+    padding: int,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> tuple[int, int]:
+    height, width = shape[-2], shape[-1]
+    out_h = _window_output(height, kernel, stride, padding, dilation, ceil_mode)
+    out_w = _window_output(width, kernel, stride, padding, dilation, ceil_mode)
+    if out_h is None or out_w is None:
+        reach = dilation * (kernel - 1) + 1
+        kernel_text = f"kernel {kernel}x{kernel}" + (
+            f" with dilation {dilation}" if dilation > 1 else ""
+        )
+        raise ShapeRuleError(
+            f"{kernel_text} needs at least {reach}x{reach} after padding, but gets "
+            f"{height + 2 * padding}x{width + 2 * padding} ({height}x{width} padded by {padding})",
+            expected=f"at least {reach}x{reach} after padding",
+            received=f"{height}x{width} with padding {padding}",
+        )
+    return out_h, out_w
+
+
+def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    for what, channels in (("input", in_channels), ("output", out_channels)):
+        if channels % groups:
+            raise ShapeRuleError(
+                f"{channels} {what} channels can't be split into {groups} groups",
+                expected=f"{what} channels divisible by {groups}",
+                received=f"{channels} channels",
+            )
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def input_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _sizes(params, "shape")
+
+
+def identity_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return inputs[0]
+
+
+def conv2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    out_channels = _int(params, "out_channels")
+    _check_groups(shape[1], out_channels, _int(params, "groups"))
+    height, width = _spatial(
+        shape,
+        kernel=_int(params, "kernel_size"),
+        stride=_int(params, "stride"),
+        padding=_int(params, "padding"),
+        dilation=_int(params, "dilation"),
+    )
+    return (shape[0], out_channels, height, width)
+
+
+def conv_transpose2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    out_channels = _int(params, "out_channels")
+    kernel, stride = _int(params, "kernel_size"), _int(params, "stride")
+    padding, dilation = _int(params, "padding"), _int(params, "dilation")
+    output_padding = _int(params, "output_padding")
+    _check_groups(shape[1], out_channels, _int(params, "groups"))
+    if output_padding >= max(stride, dilation):
+        raise ShapeRuleError(
+            f"output_padding {output_padding} must be smaller than the stride ({stride}) "
+            f"or the dilation ({dilation})",
+            expected=f"output_padding below {max(stride, dilation)}",
+            received=f"output_padding {output_padding}",
+        )
+    sizes = [
+        (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+        for size in shape[-2:]
+    ]
+    if min(sizes) < 1:
+        raise ShapeRuleError(
+            f"padding {padding} removes more than the transposed convolution produces "
+            f"from a {shape_text(shape[-2:])} input",
+            expected="an output of at least 1x1",
+            received=f"{sizes[0]}x{sizes[1]}",
+        )
+    return (shape[0], out_channels, sizes[0], sizes[1])
+
+
+def _conv_block_layer(params: Params, shape: Shape, out_channels: int) -> Shape:
+    height, width = _spatial(
+        shape,
+        kernel=_int(params, "kernel_size"),
+        stride=_int(params, "stride"),
+        padding=_int(params, "padding"),
+    )
+    return (shape[0], out_channels, height, width)
+
+
+def conv_block_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_block_layer(params, inputs[0], _int(params, "out_channels"))
+
+
+def conv_stack_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    shape = inputs[0]
+    sizes = _sizes(params)
+    for index, out_channels in enumerate(sizes):
+        try:
+            shape = _conv_block_layer(params, shape, out_channels)
+        except ShapeRuleError as error:
+            error.message = (
+                f"layer {index + 1} of {len(sizes)} ({shape[1]} -> {out_channels} channels): "
+                + error.message
+            )
+            raise
+    return shape
+
+
+def linear_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return (*inputs[0][:-1], _int(params, "out_features"))
+
+
+def linear_stack_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return (*inputs[0][:-1], _sizes(params)[-1])
+
+
+def _pool_stride(params: Params) -> int:
+    stride = params["stride"]
+    return _int(params, "kernel_size") if stride is None else _int(params, "stride")
+
+
+def _check_pool_padding(kernel: int, padding: int) -> None:
+    if padding > kernel // 2:
+        raise ShapeRuleError(
+            f"padding {padding} is more than half the {kernel}x{kernel} window",
+            expected=f"padding at most {kernel // 2}",
+            received=f"padding {padding}",
+        )
+
+
+def max_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    kernel, padding = _int(params, "kernel_size"), _int(params, "padding")
+    _check_pool_padding(kernel, padding)
+    height, width = _spatial(
+        shape,
+        kernel=kernel,
+        stride=_pool_stride(params),
+        padding=padding,
+        dilation=_int(params, "dilation"),
+        ceil_mode=bool(params["ceil_mode"]),
+    )
+    return (*shape[:-2], height, width)
+
+
+def avg_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    kernel, padding = _int(params, "kernel_size"), _int(params, "padding")
+    _check_pool_padding(kernel, padding)
+    height, width = _spatial(
+        shape,
+        kernel=kernel,
+        stride=_pool_stride(params),
+        padding=padding,
+        ceil_mode=bool(params["ceil_mode"]),
+    )
+    return (*shape[:-2], height, width)
+
+
+def adaptive_avg_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    sizes = _sizes(params, "output_size")
+    height, width = (sizes[0], sizes[0]) if len(sizes) == 1 else sizes
+    return (*inputs[0][:-2], height, width)
+
+
+def upsample_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    scale = params["scale_factor"]
+    assert isinstance(scale, float)
+    sizes = [math.floor(size * scale) for size in shape[-2:]]
+    if min(sizes) < 1:
+        raise ShapeRuleError(
+            f"scale factor {scale:g} shrinks {shape_text(shape[-2:])} to nothing",
+            expected="an output of at least 1x1",
+            received=f"{sizes[0]}x{sizes[1]}",
+        )
+    return (*shape[:-2], sizes[0], sizes[1])
+
+
+def flatten_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    rank = len(shape)
+    start, end = _int(params, "start_dim"), _int(params, "end_dim")
+    first = start + rank if start < 0 else start
+    last = end + rank if end < 0 else end
+    for name, given, normal in (("start_dim", start, first), ("end_dim", end, last)):
+        if not 0 <= normal < rank:
+            raise ShapeRuleError(
+                f"{name} {given} is outside a {rank}-d input",
+                expected=f"{name} from {-rank} to {rank - 1}",
+                received=f"{name} {given}",
+            )
+    if first > last:
+        raise ShapeRuleError(
+            f"start_dim {start} comes after end_dim {end} in a {rank}-d input",
+            expected="start_dim at or before end_dim",
+            received=f"start_dim {start}, end_dim {end}",
+        )
+    return (*shape[:first], math.prod(shape[first : last + 1]), *shape[last + 1 :])
+
+
+def add_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    result: Shape = inputs[0]
+    for port_index, shape in enumerate(inputs[1:], start=1):
+        rank = max(len(result), len(shape))
+        left = (1,) * (rank - len(result)) + result
+        right = (1,) * (rank - len(shape)) + shape
+        merged: list[int] = []
+        for dim, (a, b) in enumerate(zip(left, right, strict=True)):
+            if a != b and 1 not in (a, b):
+                raise ShapeRuleError(
+                    f"can't add {shape_text(shape)} to {shape_text(result)}: "
+                    f"dim {dim} is {b} against {a} (sizes must match or be 1)",
+                    expected=f"{shape_text(result)} or a shape that broadcasts to it",
+                    received=shape_text(shape),
+                    port_index=port_index,
+                )
+            merged.append(max(a, b))
+        result = tuple(merged)
+    return result
+
+
+def concat_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    first = inputs[0]
+    rank = len(first)
+    dim = _int(params, "dim")
+    axis = dim + rank if dim < 0 else dim
+    if not 0 <= axis < rank:
+        raise ShapeRuleError(
+            f"dim {dim} is outside a {rank}-d input",
+            expected=f"dim from {-rank} to {rank - 1}",
+            received=f"dim {dim}",
+        )
+    expected = "x".join("*" if index == axis else str(size) for index, size in enumerate(first))
+    total = 0
+    for port_index, shape in enumerate(inputs):
+        if len(shape) != rank:
+            raise ShapeRuleError(
+                f"can't join a {len(shape)}-d input to {rank}-d ones",
+                expected=expected,
+                received=shape_text(shape),
+                port_index=port_index,
+            )
+        for other in range(rank):
+            if other != axis and shape[other] != first[other]:
+                raise ShapeRuleError(
+                    f"joining along dim {dim} needs every other dim to match, but dim {other} "
+                    f"is {shape[other]} against {first[other]}",
+                    expected=expected,
+                    received=shape_text(shape),
+                    port_index=port_index,
+                )
+        total += shape[axis]
+    return (*first[:axis], total, *first[axis + 1 :])
+
+
+# --- parameter counts ----------------------------------------------------------------------
+
+
+def no_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return 0
+
+
+def _bias(params: Params, out: int) -> int:
+    return out if params["bias"] else 0
+
+
+def conv2d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    in_channels, out_channels = inputs[0][1], output[1]
+    kernel = _int(params, "kernel_size")
+    weights = in_channels // _int(params, "groups") * out_channels * kernel * kernel
+    return weights + _bias(params, out_channels)
+
+
+def conv_transpose2d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    in_channels, out_channels = inputs[0][1], output[1]
+    kernel = _int(params, "kernel_size")
+    weights = in_channels * (out_channels // _int(params, "groups")) * kernel * kernel
+    return weights + _bias(params, out_channels)
+
+
+def _conv_block_layer_parameters(params: Params, in_channels: int, out_channels: int) -> int:
+    kernel = _int(params, "kernel_size")
+    count = in_channels * out_channels * kernel * kernel + _bias(params, out_channels)
+    if params["batch_norm"]:
+        count += 2 * out_channels
+    return count + _activation_parameters(params)
+
+
+def conv_block_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return _conv_block_layer_parameters(params, inputs[0][1], output[1])
+
+
+def conv_stack_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    sizes = (inputs[0][1], *_sizes(params))
+    return sum(_conv_block_layer_parameters(params, a, b) for a, b in pairwise(sizes))
+
+
+def linear_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    in_features, out_features = inputs[0][-1], output[-1]
+    return in_features * out_features + _bias(params, out_features)
+
+
+def dec_block_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return linear_parameters(params, inputs, output) + _activation_parameters(params)
+
+
+def linear_stack_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    sizes = (inputs[0][-1], *_sizes(params))
+    return sum(a * b + _bias(params, b) for a, b in pairwise(sizes))
+
+
+def dec_stack_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    layers = len(_sizes(params))
+    per_layer_activation = _activation_parameters(params)
+    return linear_stack_parameters(params, inputs, output) + layers * per_layer_activation
+
+
+def batch_norm_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return 2 * inputs[0][1] if params["affine"] else 0
+
+
+def activation_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return 0 if params["functional"] else _activation_parameters(params)
