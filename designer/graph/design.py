@@ -75,7 +75,7 @@ class Design:
     """A networkx-backed graph of blocks with first-class edges and nested groups."""
 
     def __init__(self, class_name: str = DEFAULT_CLASS_NAME) -> None:
-        self._class_name = check_identifier(class_name, "model class name")
+        self._class_name = check_identifier(class_name, "model class name", "")
         self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         self._blocks: dict[str, Block] = {}
         self._groups: dict[str, Group] = {}
@@ -275,7 +275,9 @@ class Design:
     ) -> Edge:
         """Connect ``source``'s output to ``target``'s input port."""
         source_kind, target_kind = self.kind(source), self.kind(target)
-        if not source_kind.has_output or source_port != OUTPUT_PORT:
+        if not source_kind.has_output:
+            raise PortError(f"{self.describe(source)} has no output to connect from")
+        if source_port != OUTPUT_PORT:
             raise PortError(f"{self.describe(source)} has no output port {source_port!r}")
         ports = target_kind.input_ports(self._blocks[target].params)
         if target_port not in ports:
@@ -329,7 +331,7 @@ class Design:
         if group_id in self._groups:
             raise DuplicateIdError(f"a group with id {group_id!r} already exists", "id")
         if class_name is not None:
-            check_identifier(class_name, "class name")
+            check_identifier(class_name, "class name", "class_name")
         scopes = {self.block(member).group for member in block_ids}
         scopes |= {self.group(member).parent for member in group_ids}
         if len(scopes) > 1:
@@ -389,13 +391,13 @@ class Design:
     def set_group_class(self, group_id: str, class_name: str | None) -> str | None:
         group = self.group(group_id)
         if class_name is not None:
-            check_identifier(class_name, "class name")
+            check_identifier(class_name, "class name", "class_name")
         self._replace_group(group, class_name=class_name)
         return group.class_name
 
     def set_class_name(self, class_name: str) -> str:
         old = self._class_name
-        self._class_name = check_identifier(class_name, "model class name")
+        self._class_name = check_identifier(class_name, "model class name", "")
         if class_name != old:
             self._notifier.emit(ModelRenamed(old, class_name))
         return old

@@ -37,33 +37,40 @@ NN_MODULE_ATTRIBUTES = frozenset(
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
-def check_identifier(name: object, what: str) -> str:
-    """``name`` if it can be a Python attribute or class name, else ``BadNameError``."""
+def check_identifier(name: object, what: str, field: str = "name") -> str:
+    """``name`` if it can be a Python attribute or class name, else ``BadNameError``.
+
+    ``field`` is where the error says the name was found.
+    """
     if not isinstance(name, str):
-        raise BadNameError(f"{what} must be a string, got {describe_value(name)}")
+        raise BadNameError(f"{what} must be a string, got {describe_value(name)}", field)
     if not name:
-        raise BadNameError(f"{what} must not be empty")
+        raise BadNameError(f"{what} must not be empty", field)
     if len(name) > MAX_NAME_LENGTH:
-        raise BadNameError(f"{what} {describe_value(name)} is longer than {MAX_NAME_LENGTH}")
+        raise BadNameError(f"{what} {describe_value(name)} is longer than {MAX_NAME_LENGTH}", field)
     if not _IDENTIFIER.match(name):
         raise BadNameError(
             f"{what} {describe_value(name)} is not an identifier: use letters, digits and _, "
-            "starting with a letter"
+            "starting with a letter",
+            field,
         )
     if keyword.iskeyword(name):
-        raise BadNameError(f"{what} {describe_value(name)} is a Python keyword")
+        raise BadNameError(f"{what} {describe_value(name)} is a Python keyword", field)
     return name
 
 
-def check_attribute_name(name: object, what: str, taken: Container[str]) -> str:
+def check_attribute_name(
+    name: object, what: str, taken: Container[str], field: str = "name"
+) -> str:
     """``name`` if it can be a sub-module attribute not yet ``taken``, else ``BadNameError``."""
-    name = check_identifier(name, what)
+    name = check_identifier(name, what, field)
     if name in NN_MODULE_ATTRIBUTES:
         raise BadNameError(
-            f"{what} {describe_value(name)} would clash with nn.Module.{name}; choose another"
+            f"{what} {describe_value(name)} would clash with nn.Module.{name}; choose another",
+            field,
         )
     if name in taken:
-        raise BadNameError(f"{what} {describe_value(name)} is already used in this design")
+        raise BadNameError(f"{what} {describe_value(name)} is already used at this level", field)
     return name
 
 
