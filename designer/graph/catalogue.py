@@ -9,7 +9,7 @@ read everything from it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from designer.graph import shape_rules as rules
 from designer.graph.activations import ACTIVATION_KEYS, ACTIVATIONS_BY_KEY
@@ -72,6 +72,12 @@ class BlockKind:
     """True for merges: the ``inputs`` parameter sets how many input ports there are."""
     problem_rule: ProblemRule | None = None
     """Problems with a combination of parameters that each are valid alone."""
+    ports: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The input ports when they don't depend on parameters; empty for merges (and inputs)."""
+
+    def __post_init__(self) -> None:
+        fixed = (INPUT_PORT,) if self.has_input and not self.variadic_inputs else ()
+        object.__setattr__(self, "ports", fixed)
 
     def input_ports(self, params: Mapping[str, ParamValue]) -> tuple[str, ...]:
         if not self.has_input:
@@ -242,7 +248,7 @@ _KINDS: tuple[BlockKind, ...] = (
             bool_param("track_running_stats", True, "keep running mean and variance"),
             in_size_param("num_features", "channels; inferred unless pinned"),
         ),
-        rules.identity_shape, rules.batch_norm_parameters,
+        rules.batch_norm_shape, rules.batch_norm_parameters,
         ranks=Ranks(2, 3, "2-d or 3-d (N x C or N x C x L)"),
         pin=Pin("num_features", 1, "channels"),
     ),
@@ -255,7 +261,7 @@ _KINDS: tuple[BlockKind, ...] = (
             bool_param("track_running_stats", True, "keep running mean and variance"),
             in_size_param("num_features", "channels; inferred unless pinned"),
         ),
-        rules.identity_shape, rules.batch_norm_parameters,
+        rules.batch_norm_shape, rules.batch_norm_parameters,
         pin=Pin("num_features", 1, "channels"), ranks=_IMAGE,
     ),
     BlockKind(
@@ -272,7 +278,7 @@ _KINDS: tuple[BlockKind, ...] = (
         "adaptive_avg_pool2d", "AdaptiveAvgPool2d", "Pooling",
         "average pooling to a fixed output size",
         (int_list_param("output_size", (1,), "output height (and width; one value = square)",
-                        1, MAX_DIM),),
+                        1, MAX_DIM, max_items=2),),
         rules.adaptive_avg_pool2d_shape, ranks=_IMAGE,
     ),
     BlockKind(

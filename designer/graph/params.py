@@ -198,6 +198,13 @@ def choice_param(name: str, default: str, choices: Sequence[str], help: str) -> 
 
 
 def int_list_param(
-    name: str, default: Sequence[int], help: str, minimum: int = 1, maximum: int = MAX_DIM
+    name: str,
+    default: Sequence[int],
+    help: str,
+    minimum: int = 1,
+    maximum: int = MAX_DIM,
+    max_items: int = MAX_LIST_ITEMS,
 ) -> ParamSpec:
-    return ParamSpec(name, ParamType.INT_LIST, tuple(default), help, minimum, maximum)
+    return ParamSpec(
+        name, ParamType.INT_LIST, tuple(default), help, minimum, maximum, max_items=max_items
+    )

@@ -66,14 +66,16 @@ def _activation_parameters(params: Params) -> int:
 def _window_output(
     size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
 ) -> int | None:
-    """Output length of a sliding window (conv or pool) over ``size``, None if it doesn't fit."""
+    """Output length of a sliding window (conv or pool) over ``size``, None if it doesn't fit.
+
+    Torch's arithmetic: in ceil mode the last window may hang over the padded input, as long as
+    it starts inside the input or its left padding.
+    """
     span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if span < 0:
-        return None
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
-    return out
+    return out if out >= 1 else None
 
 
 def _spatial(
@@ -90,13 +92,17 @@ def _spatial(
     out_w = _window_output(width, kernel, stride, padding, dilation, ceil_mode)
     if out_h is None or out_w is None:
         reach = dilation * (kernel - 1) + 1
+        # in ceil mode a window may hang stride - 1 past the padded input
+        needed = reach - (stride - 1 if ceil_mode else 0)
         kernel_text = f"kernel {kernel}x{kernel}" + (
             f" with dilation {dilation}" if dilation > 1 else ""
         )
+        if ceil_mode and stride > 1:
+            kernel_text += f" at stride {stride} in ceil mode"
         raise ShapeRuleError(
-            f"{kernel_text} needs at least {reach}x{reach} after padding, but gets "
+            f"{kernel_text} needs at least {needed}x{needed} after padding, but gets "
             f"{height + 2 * padding}x{width + 2 * padding} ({height}x{width} padded by {padding})",
-            expected=f"at least {reach}x{reach} after padding",
+            expected=f"at least {needed}x{needed} after padding",
             received=f"{height}x{width} with padding {padding}",
         )
     return out_h, out_w
@@ -249,6 +255,19 @@ def adaptive_avg_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     sizes = _sizes(params, "output_size")
     height, width = (sizes[0], sizes[0]) if len(sizes) == 1 else sizes
     return (*inputs[0][:-2], height, width)
+
+
+def batch_norm_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    values_per_channel = math.prod(shape) // shape[1]
+    if not params["track_running_stats"] and values_per_channel == 1:
+        raise ShapeRuleError(
+            "without running statistics, batch norm averages over the batch and positions, "
+            f"but {shape_text(shape)} has one value per channel",
+            expected="more than one value per channel (or track_running_stats on)",
+            received=shape_text(shape),
+        )
+    return shape
 
 
 def upsample_shape(params: Params, inputs: Sequence[Shape]) -> Shape:

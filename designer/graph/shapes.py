@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from designer.graph.catalogue import BlockKind, Pin, block_kind
+from designer.graph.catalogue import CATALOGUE, BlockKind, Pin
 from designer.graph.design import Design
 from designer.graph.events import (
     BlockAdded,
@@ -32,13 +33,14 @@ from designer.graph.model import Block, Edge
 from designer.graph.shape_rules import Shape, ShapeRuleError, shape_text
 
 _CACHE_LIMIT = 100_000
-_RuleOutcome = tuple[Shape, int] | ShapeRuleError
-_rule_cache: dict[tuple[object, ...], _RuleOutcome] = {}
+_END_KINDS = frozenset({"input", "output"})
+_clean_results: dict[tuple[object, ...], BlockResult] = {}
+"""Problem-free results by (kind and parameters, input shapes): they depend on nothing else."""
 
 
 def clear_rule_cache() -> None:
-    """Forget cached rule outcomes (benchmarks use it to time a cold check)."""
-    _rule_cache.clear()
+    """Forget cached results (benchmarks use it to time a cold check)."""
+    _clean_results.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +101,13 @@ class ShapeChecker:
     def __init__(self, design: Design) -> None:
         self._design = design
         self._results: dict[str, BlockResult] = {}
+        self._with_problems: set[str] = set()
         self._dirty: set[str] = set(design.blocks)
         self._order: tuple[str, ...] = ()
         self._position: dict[str, int] = {}
+        self._ends = Counter(
+            block.kind for block in design.blocks.values() if block.kind in _END_KINDS
+        )
         design.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -111,68 +117,124 @@ class ShapeChecker:
         return self._results.get(block_id)
 
     def check(self) -> ShapeReport:
-        design = self._design
-        order = design.topological_order()
+        order = self._design.topological_order()
         if order is not self._order:
             self._order = order
             self._position = {block_id: index for index, block_id in enumerate(order)}
-        position = self._position
+        if len(self._dirty) == len(order):
+            recomputed = self._check_all(order)
+        else:
+            recomputed = self._check_downstream_of_dirty()
+        self._dirty = set()
+        problems = _design_problems(self._ends)
+        for block_id in sorted(self._with_problems, key=self._position.__getitem__):
+            problems.extend(self._results[block_id].problems)
+        return ShapeReport(
+            MappingProxyType(dict(self._results)), tuple(problems), frozenset(recomputed)
+        )
+
+    def _store(self, block_id: str, result: BlockResult) -> None:
+        self._results[block_id] = result
+        if result.problems:
+            self._with_problems.add(block_id)
+        else:
+            self._with_problems.discard(block_id)
+
+    def _check_all(self, order: tuple[str, ...]) -> set[str]:
+        design, results = self._design, self._results
+        with_problems = self._with_problems = set()
+        for block_id in order:
+            result = results[block_id] = _evaluate(design, block_id, results)
+            if result.problems:
+                with_problems.add(block_id)
+        return set(order)
+
+    def _check_downstream_of_dirty(self) -> set[str]:
+        """Evaluate dirty blocks in data-flow order, then successors while their inputs change.
+
+        A successor is re-evaluated when a block's output shape changes, and also when only
+        its inputs did: a message may describe what lies two blocks up (a Flatten's input).
+        """
+        design, results, position = self._design, self._results, self._position
         queue = [(position[block_id], block_id) for block_id in self._dirty]
         heapq.heapify(queue)
-        self._dirty = set()
         recomputed: set[str] = set()
         while queue:
             _, block_id = heapq.heappop(queue)
             if block_id in recomputed:
                 continue
             recomputed.add(block_id)
-            old = self._results.get(block_id)
-            new = _evaluate(design, block_id, self._results)
-            self._results[block_id] = new
-            if old is None or old.shape != new.shape:
+            old = results.get(block_id)
+            new = _evaluate(design, block_id, results)
+            self._store(block_id, new)
+            if old is None or old.shape != new.shape or old.inputs != new.inputs:
                 for successor in design.graph.successors(block_id):
                     heapq.heappush(queue, (position[successor], successor))
-        problems = [*_design_problems(design)]
-        for block_id in order:
-            problems.extend(self._results[block_id].problems)
-        return ShapeReport(MappingProxyType(self._results), tuple(problems), frozenset(recomputed))
+        return recomputed
 
     def _on_change(self, change: Change) -> None:
         match change:
             case BlockAdded(block=block):
                 self._dirty.add(block.id)
+                if block.kind in _END_KINDS:
+                    self._ends[block.kind] += 1
             case BlockRemoved(block=block):
                 self._results.pop(block.id, None)
+                self._with_problems.discard(block.id)
                 self._dirty.discard(block.id)
+                if block.kind in _END_KINDS:
+                    self._ends[block.kind] -= 1
             case BlockChanged(old=old, new=new):
-                if old.params != new.params or old.name != new.name:
+                if old.params != new.params:
                     self._dirty.add(new.id)
                 if old.name != new.name or old.group != new.group:
-                    # successors' messages name this block (or its group)
-                    self._dirty.update(self._design.graph.successors(new.id))
+                    self._dirty.add(new.id)
+                    self._dirty.update(self._with_problems)  # only messages name blocks
             case EdgeAdded(edge=edge) | EdgeRemoved(edge=edge):
                 if edge.target in self._design.blocks:
                     self._dirty.add(edge.target)
             case GroupAdded() | GroupRemoved() | GroupChanged():
-                self._dirty.update(self._design.blocks)  # messages name groups; rare edit
+                self._dirty.update(self._with_problems)
             case _:
                 pass
 
 
-def _design_problems(design: Design) -> list[ShapeProblem]:
-    kinds = {block.kind for block in design.blocks.values()}
-    problems = []
-    for kind, what in (("input", "an input"), ("output", "an output")):
-        if kind not in kinds:
-            problems.append(
-                ShapeProblem(None, None, f"the design has no {kind} block; add {what} block")
-            )
-    return problems
+def _design_problems(ends: Counter[str]) -> list[ShapeProblem]:
+    return [
+        ShapeProblem(None, None, f"the design has no {kind} block; add {article} {kind} block")
+        for kind, article in (("input", "an"), ("output", "an"))
+        if not ends[kind]
+    ]
 
 
 def _evaluate(design: Design, block_id: str, results: Mapping[str, BlockResult]) -> BlockResult:
+    """The block's result: from the cache when its key has been seen clean, else worked out."""
     block = design.blocks[block_id]
-    kind = block_kind(block.kind)
+    kind = CATALOGUE[block.kind]
+    inbound = design.inbound(block_id)
+    shapes = []
+    for port in kind.ports or kind.input_ports(block.params):
+        edge = inbound.get(port)
+        source = results.get(edge.source) if edge is not None else None
+        if source is None or source.shape is None:
+            return _work_out(design, block, kind, results)
+        shapes.append(source.shape)
+    key = (block.param_key, tuple(shapes))
+    cached = _clean_results.get(key)
+    if cached is not None:
+        return cached
+    result = _work_out(design, block, kind, results)
+    if not result.problems:
+        if len(_clean_results) >= _CACHE_LIMIT:
+            _clean_results.clear()
+        _clean_results[key] = result
+    return result
+
+
+def _work_out(
+    design: Design, block: Block, kind: BlockKind, results: Mapping[str, BlockResult]
+) -> BlockResult:
+    block_id = block.id
     inbound = design.inbound(block_id)
     problems: list[ShapeProblem] = [
         ShapeProblem(block_id, None, f"{design.describe(block_id)}: {text}")
@@ -204,38 +266,24 @@ def _evaluate(design: Design, block_id: str, results: Mapping[str, BlockResult])
         if pinned is not None and pinned != actual:
             assert isinstance(pinned, int) and edges[0] is not None
             problems.append(_pin_problem(design, block, kind.pin, edges[0], pinned, results))
-    outcome = _apply_rule(block, kind, known)
-    if isinstance(outcome, ShapeRuleError):
-        edge = edges[outcome.port_index]
+    try:
+        shape = kind.shape_rule(block.params, known)
+        parameters = kind.parameter_rule(block.params, known, shape)
+    except ShapeRuleError as error:
+        edge = edges[error.port_index]
         assert edge is not None
         problems.append(
             ShapeProblem(
                 block_id,
                 edge,
-                f"{design.describe(block_id)}: {outcome.message} "
-                f"(input {shape_text(known[outcome.port_index])} from {_source(design, edge)})",
-                outcome.expected,
-                outcome.received,
+                f"{design.describe(block_id)}: {error.message} "
+                f"(input {shape_text(known[error.port_index])} from {_source(design, edge)})",
+                error.expected,
+                error.received,
             )
         )
         return BlockResult(known, None, None, tuple(problems))
-    shape, parameters = outcome
     return BlockResult(known, shape, parameters, tuple(problems))
-
-
-def _apply_rule(block: Block, kind: BlockKind, inputs: tuple[Shape, ...]) -> _RuleOutcome:
-    key = (block.param_key, inputs)
-    outcome = _rule_cache.get(key)
-    if outcome is None:
-        try:
-            shape = kind.shape_rule(block.params, inputs)
-            outcome = (shape, kind.parameter_rule(block.params, inputs, shape))
-        except ShapeRuleError as error:
-            outcome = error
-        if len(_rule_cache) >= _CACHE_LIMIT:
-            _rule_cache.clear()
-        _rule_cache[key] = outcome
-    return outcome
 
 
 def _source(design: Design, edge: Edge) -> str:

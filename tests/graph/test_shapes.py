@@ -160,9 +160,11 @@ class TestIncremental:
         checker.check()
         chain.set_param(names["conv2"], "out_channels", 8)
         report = checker.check()
-        # fc still gives 1x10, so the output block is not touched
-        assert report.recomputed == {names["conv2"], names["flat"], names["fc"]}
+        # fc's input changed, so its successor is looked at once more; conv1 and x are not
+        assert report.recomputed == {names["conv2"], names["flat"], names["fc"], names["out"]}
         assert report.results[names["flat"]].shape == (1, 8 * 32 * 32)
+        chain.set_param(names["fc"], "out_features", 12)
+        assert checker.check().recomputed == {names["fc"], names["out"]}
 
     def test_shape_preserving_edit_stops_at_the_block(self, chain: Design) -> None:
         names = ids(chain)
@@ -181,6 +183,29 @@ class TestIncremental:
         chain.rename_block(names["conv1"], "stem")
         (problem,) = checker.check().problems
         assert "but 'stem' gives" in problem.message
+
+    def test_message_two_blocks_up_follows_an_edit_that_keeps_shapes(self) -> None:
+        design = Design()
+        x = design.add_block("input", name="x", params={"shape": [1, 32, 4, 4]})
+        flat = design.add_block("flatten", name="flat")
+        fc = design.add_block("linear", name="fc", params={"in_features": 100})
+        design.connect(x.id, flat.id)
+        design.connect(flat.id, fc.id)
+        checker = ShapeChecker(design)
+        assert "'x' gives 32x4x4 = 512" in checker.check().problems[-1].message
+        design.set_param(x.id, "shape", [1, 8, 8, 8])  # the flatten still gives 1x512
+        assert "'x' gives 8x8x8 = 512" in checker.check().problems[-1].message
+        design.rename_block(x.id, "image")  # names two blocks up, shapes all unchanged
+        assert "'image' gives 8x8x8 = 512" in checker.check().problems[-1].message
+
+    def test_a_report_keeps_what_it_said(self, chain: Design) -> None:
+        checker = ShapeChecker(chain)
+        first = checker.check()
+        chain.set_param(ids(chain)["conv2"], "out_channels", 8)
+        second = checker.check()
+        assert first.results[ids(chain)["conv2"]].shape == (1, 32, 32, 32)
+        assert second.results[ids(chain)["conv2"]].shape == (1, 8, 32, 32)
+        assert first.total_parameters != second.total_parameters
 
     def test_closed_checker_stops_following(self, chain: Design) -> None:
         checker = ShapeChecker(chain)
