@@ -22,6 +22,7 @@ from designer.graph.params import (
     ParamValue,
     bool_param,
     choice_param,
+    describe_value,
     float_param,
     in_size_param,
     int_list_param,
@@ -93,8 +94,10 @@ class BlockKind:
             if spec.name == name:
                 return spec
         known = ", ".join(spec.name for spec in self.params) or "none"
+        shown = name if len(name) <= 40 else name[:37] + "..."
         raise BadParameterError(
-            f"{self.label} has no parameter {name!r} (its parameters: {known})", f"params.{name}"
+            f"{self.label} has no parameter {describe_value(name)} (its parameters: {known})",
+            f"params.{shown}",
         )
 
     def defaults(self) -> dict[str, ParamValue]:
@@ -330,5 +333,6 @@ def block_kind(name: object) -> BlockKind:
     if isinstance(name, str) and name in CATALOGUE:
         return CATALOGUE[name]
     known = ", ".join(CATALOGUE)
-    shown = repr(name) if isinstance(name, str) else type(name).__name__
-    raise UnknownBlockKindError(f"unknown block kind {shown[:60]}; known kinds: {known}", "kind")
+    raise UnknownBlockKindError(
+        f"unknown block kind {describe_value(name)}; known kinds: {known}", "kind"
+    )

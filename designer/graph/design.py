@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import networkx as nx
@@ -190,7 +190,7 @@ class Design:
         *,
         name: str | None = None,
         params: Mapping[str, object] | None = None,
-        position: Iterable[float] = (0.0, 0.0),
+        position: Sequence[float] = (0.0, 0.0),
         group: str | None = None,
         block_id: str | None = None,
     ) -> Block:
@@ -207,7 +207,7 @@ class Design:
             kind=entry.name,
             name=name,
             params=entry.validate_params(params or {}),
-            position=check_position(tuple(position)),
+            position=check_position(position),
             group=group,
         )
         self._blocks[block_id] = block
@@ -262,28 +262,41 @@ class Design:
             self._replace_block(block, name=name)
         return block.name
 
-    def move_block(self, block_id: str, position: Iterable[float]) -> tuple[float, float]:
+    def move_block(self, block_id: str, position: Sequence[float]) -> tuple[float, float]:
         """Move a block on the canvas; returns the old position."""
         block = self.block(block_id)
-        self._replace_block(block, position=check_position(tuple(position)))
+        self._replace_block(block, position=check_position(position))
         return block.position
 
     # --- editing edges ---------------------------------------------------------------------
 
     def connect(
-        self, source: str, target: str, target_port: str = "in", source_port: str = OUTPUT_PORT
+        self,
+        source: str,
+        target: str,
+        target_port: str = "in",
+        source_port: str = OUTPUT_PORT,
+        *,
+        check_cycle: bool = True,
     ) -> Edge:
-        """Connect ``source``'s output to ``target``'s input port."""
+        """Connect ``source``'s output to ``target``'s input port.
+
+        ``check_cycle=False`` is for building a design from many edges at once (loading a
+        file), where one ``find_cycle()`` after the last edge replaces a search per edge.
+        """
         source_kind, target_kind = self.kind(source), self.kind(target)
         if not source_kind.has_output:
             raise PortError(f"{self.describe(source)} has no output to connect from")
         if source_port != OUTPUT_PORT:
-            raise PortError(f"{self.describe(source)} has no output port {source_port!r}")
+            raise PortError(
+                f"{self.describe(source)} has no output port {describe_value(source_port)}"
+            )
         ports = target_kind.input_ports(self._blocks[target].params)
         if target_port not in ports:
             have = ", ".join(ports) or "none"
             raise PortError(
-                f"{self.describe(target)} has no input port {target_port!r} (its inputs: {have})"
+                f"{self.describe(target)} has no input port {describe_value(target_port)} "
+                f"(its inputs: {have})"
             )
         existing = self._inbound[target].get(target_port)
         if existing is not None:
@@ -291,7 +304,7 @@ class Design:
                 f"input {target_port!r} of {self.describe(target)} is already connected to "
                 f"'{self._blocks[existing.source].name}'"
             )
-        if source == target or nx.has_path(self._graph, target, source):
+        if check_cycle and (source == target or nx.has_path(self._graph, target, source)):
             path = [source] if source == target else nx.shortest_path(self._graph, target, source)
             names = " -> ".join(self._blocks[node].name for node in [*path, target])
             raise CycleError(f"connecting would make a cycle: {names}")
@@ -301,6 +314,14 @@ class Design:
         self._order = None
         self._notifier.emit(EdgeAdded(edge))
         return edge
+
+    def find_cycle(self) -> list[Edge] | None:
+        """The edges of one cycle, in data-flow order; None when data flows one way."""
+        try:
+            loop = nx.find_cycle(self._graph)
+        except nx.NetworkXNoCycle:
+            return None
+        return [self._inbound[target][port] for _, target, port in loop]
 
     def disconnect(self, edge: Edge) -> None:
         if self._inbound.get(edge.target, {}).get(edge.target_port) != edge:

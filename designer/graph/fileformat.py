@@ -10,6 +10,7 @@ atomic: a crash mid-save leaves the old file whole.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -157,7 +158,7 @@ def loads_design(text: str | bytes) -> Design:
     except RecursionError:
         raise DesignFileError("not a design file: the JSON is nested too deeply") from None
     except _JsonValueError as error:
-        raise DesignFileError(f"not valid JSON: {error}") from None
+        raise DesignFileError(str(error)) from None
     except json.JSONDecodeError as error:
         raise DesignFileError(
             f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -191,21 +192,25 @@ def _refuse_constant(name: str) -> float:
 
 def _parse_int(text: str) -> int:
     if len(text.lstrip("-")) > _MAX_NUMBER_DIGITS:
-        raise _JsonValueError(f"the number {text[:30]}... is too large")
+        raise _JsonValueError(
+            f"the number {text[:30]}... has more than {_MAX_NUMBER_DIGITS} digits; "
+            "no value in a design needs that many"
+        )
     return int(text)
 
 
 def _parse_float(text: str) -> float:
-    if len(text) > 64:
-        raise _JsonValueError(f"the number {text[:30]}... is too long")
-    return float(text)
+    number = float(text) if len(text) <= 64 else math.inf
+    if not math.isfinite(number):
+        raise _JsonValueError(f"the number {text[:30]} is out of range for a design")
+    return number
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _JsonValueError(f"the key {key!r} appears twice in one object")
+            raise _JsonValueError(f"the key {describe_value(key)} appears twice in one object")
         result[key] = value
     return result
 
@@ -249,7 +254,9 @@ def _object(
     unknown = sorted(set(value) - fields)
     if unknown:
         raise DesignFileError(
-            f"unknown field {unknown[0]!r} (known fields: {', '.join(sorted(fields))})", place
+            f"unknown field {describe_value(unknown[0])} "
+            f"(known fields: {', '.join(sorted(fields))})",
+            place,
         )
     missing = sorted(fields - optional - set(value))
     if missing:
@@ -267,12 +274,22 @@ def _list(document: Mapping[str, Any], key: str, limit: int) -> list[Any]:
 
 
 def _optional_id(value: object, place: str, what: str) -> str | None:
-    if value is None:
-        return None
+    return None if value is None else _required_id(value, place, what)
+
+
+def _required_id(value: object, place: str, what: str) -> str:
     try:
         return check_id(value, what)
     except DesignError as error:
         raise _located(error, place) from None
+
+
+def _name(record: Mapping[str, Any], place: str) -> str:
+    """A record's name: required here, though the edit methods make one up when given None."""
+    name = record["name"]
+    if not isinstance(name, str):
+        raise DesignFileError(f"expected a name, got {describe_value(name)}", f"{place}.name")
+    return name
 
 
 def _load_groups(design: Design, groups: list[Any]) -> None:
@@ -281,8 +298,7 @@ def _load_groups(design: Design, groups: list[Any]) -> None:
     for index, value in enumerate(groups):
         place = f"groups[{index}]"
         record = _object(value, place, _GROUP_FIELDS, frozenset({"class_name", "parent"}))
-        group_id = _optional_id(record["id"], f"{place}.id", "group id")
-        assert group_id is not None
+        group_id = _required_id(record["id"], f"{place}.id", "group id")
         if group_id in records:
             raise DesignFileError(f"the group id {group_id!r} is used twice", f"{place}.id")
         records[group_id] = (index, record)
@@ -295,14 +311,18 @@ def _load_groups(design: Design, groups: list[Any]) -> None:
         if parent is not None and parent not in added:
             if parent not in records:
                 raise DesignFileError(f"no group with id {parent!r}", f"{place}.parent")
-            if parent in chain or len(chain) > MAX_GROUP_DEPTH:
+            if parent in chain:
                 raise DesignFileError(
                     f"groups {' -> '.join((*chain, parent))} contain each other", f"{place}.parent"
+                )
+            if len(chain) >= MAX_GROUP_DEPTH:
+                raise DesignFileError(
+                    f"groups nest at most {MAX_GROUP_DEPTH} deep", f"{place}.parent"
                 )
             add(parent, (*chain, parent))
         try:
             design.add_group(
-                record["name"],
+                _name(record, place),
                 class_name=record.get("class_name"),
                 parent=parent,
                 group_id=group_id,
@@ -325,7 +345,7 @@ def _load_blocks(design: Design, blocks: list[Any]) -> None:
             raise DesignFileError(
                 f"expected an object, got {describe_value(params)}", f"{place}.params"
             )
-        block_id = _optional_id(record["id"], f"{place}.id", "block id")
+        block_id = _required_id(record["id"], f"{place}.id", "block id")
         group = _optional_id(record.get("group"), f"{place}.group", "group id")
         if block_id in design.blocks:
             raise DesignFileError(f"the block id {block_id!r} is used twice", f"{place}.id")
@@ -334,7 +354,7 @@ def _load_blocks(design: Design, blocks: list[Any]) -> None:
         try:
             design.add_block(
                 record["kind"],
-                name=record["name"],
+                name=_name(record, place),
                 params=params,
                 position=record.get("position", (0.0, 0.0)),
                 group=group,
@@ -345,16 +365,16 @@ def _load_blocks(design: Design, blocks: list[Any]) -> None:
 
 
 def _load_edges(design: Design, edges: list[Any]) -> None:
+    """Connect every edge, then look for a cycle once (a search per edge is quadratic)."""
+    index_of: dict[Edge, int] = {}
     for index, value in enumerate(edges):
         place = f"edges[{index}]"
         record = _object(value, place, _EDGE_FIELDS, frozenset({"source_port", "target_port"}))
         ends = {}
         for end in ("source", "target"):
-            block_id = _optional_id(record[end], f"{place}.{end}", "block id")
-            if block_id is None or block_id not in design.blocks:
-                raise DesignFileError(
-                    f"no block with id {describe_value(record[end])}", f"{place}.{end}"
-                )
+            block_id = _required_id(record[end], f"{place}.{end}", "block id")
+            if block_id not in design.blocks:
+                raise DesignFileError(f"no block with id {block_id!r}", f"{place}.{end}")
             ends[end] = block_id
         ports = {}
         for port, default in (("source_port", OUTPUT_PORT), ("target_port", "in")):
@@ -365,8 +385,25 @@ def _load_edges(design: Design, edges: list[Any]) -> None:
                 )
             ports[port] = name
         try:
-            design.connect(
-                ends["source"], ends["target"], ports["target_port"], ports["source_port"]
+            edge = design.connect(
+                ends["source"],
+                ends["target"],
+                ports["target_port"],
+                ports["source_port"],
+                check_cycle=False,
             )
         except DesignError as error:
             raise _located(error, place) from None
+        index_of[edge] = index
+    cycle = design.find_cycle()
+    if cycle is not None:
+        closing = max(cycle, key=index_of.__getitem__)
+        start = cycle.index(closing)
+        loop = cycle[start + 1 :] + cycle[: start + 1]
+        names = [design.blocks[edge.source].name for edge in loop] + [
+            design.blocks[closing.target].name
+        ]
+        raise DesignFileError(
+            f"connecting would make a cycle: {' -> '.join(names)}",
+            f"edges[{index_of[closing]}]",
+        )

@@ -56,19 +56,38 @@ class ParamSpec:
 
 
 def describe_value(value: object, limit: int = 60) -> str:
-    """A short JSON-like rendering of a value for error messages."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, list | tuple):
-        text = "[" + ", ".join(describe_value(item, limit) for item in value[:8])
-        text += ", ...]" if len(value) > 8 else "]"
-    else:
-        text = repr(value)
+    """A short JSON-like rendering of a value for error messages, however big or deep it is."""
+    text = _describe(value, nested=False, limit=limit)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(value: object, *, nested: bool, limit: int) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value[: limit + 1])
+    if isinstance(value, int):
+        return str(value) if value.bit_length() < 256 else f"a {value.bit_length()}-bit integer"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        if nested:
+            return "[...]" if value else "[]"
+        items = [_describe(item, nested=True, limit=limit) for item in value[:8]]
+        return "[" + ", ".join(items) + (", ...]" if len(value) > 8 else "]")
+    if isinstance(value, dict):
+        if nested:
+            return "{...}" if value else "{}"
+        pairs = [
+            _describe(key, nested=True, limit=limit)
+            + ": "
+            + _describe(item, nested=True, limit=limit)
+            for key, item in list(value.items())[:4]
+        ]
+        return "{" + ", ".join(pairs) + (", ...}" if len(value) > 4 else "}")
+    return f"a {type(value).__name__}"
 
 
 def _is_int(value: object) -> bool:
