@@ -136,6 +136,11 @@ class Design:
         """The edges into ``block_id``, by target port."""
         return self._inbound[block_id]
 
+    @property
+    def inbound_edges(self) -> Mapping[str, Mapping[str, Edge]]:
+        """Every block's inbound edges by target port, for loops over all blocks. Read only."""
+        return self._inbound
+
     def outbound(self, block_id: str) -> list[Edge]:
         return [
             self._inbound[target][port]

@@ -118,20 +118,24 @@ class ShapeChecker:
 
     def check(self) -> ShapeReport:
         order = self._design.topological_order()
-        if order is not self._order:
-            self._order = order
-            self._position = {block_id: index for index, block_id in enumerate(order)}
         if len(self._dirty) == len(order):
             recomputed = self._check_all(order)
         else:
-            recomputed = self._check_downstream_of_dirty()
+            recomputed = self._check_downstream_of_dirty(self._positions(order))
         self._dirty = set()
         problems = _design_problems(self._ends)
-        for block_id in sorted(self._with_problems, key=self._position.__getitem__):
-            problems.extend(self._results[block_id].problems)
-        return ShapeReport(
-            MappingProxyType(dict(self._results)), tuple(problems), frozenset(recomputed)
-        )
+        if self._with_problems:
+            position = self._positions(order)
+            for block_id in sorted(self._with_problems, key=position.__getitem__):
+                problems.extend(self._results[block_id].problems)
+        return ShapeReport(MappingProxyType(dict(self._results)), tuple(problems), recomputed)
+
+    def _positions(self, order: tuple[str, ...]) -> dict[str, int]:
+        """Each block's place in data-flow order (worked out again only when the order changes)."""
+        if order is not self._order:
+            self._order = order
+            self._position = {block_id: index for index, block_id in enumerate(order)}
+        return self._position
 
     def _store(self, block_id: str, result: BlockResult) -> None:
         self._results[block_id] = result
@@ -140,22 +144,24 @@ class ShapeChecker:
         else:
             self._with_problems.discard(block_id)
 
-    def _check_all(self, order: tuple[str, ...]) -> set[str]:
+    def _check_all(self, order: tuple[str, ...]) -> frozenset[str]:
         design, results = self._design, self._results
+        blocks, inbound = design.blocks, design.inbound_edges
         with_problems = self._with_problems = set()
         for block_id in order:
-            result = results[block_id] = _evaluate(design, block_id, results)
+            result = _evaluate(design, blocks[block_id], inbound[block_id], results)
+            results[block_id] = result
             if result.problems:
                 with_problems.add(block_id)
-        return set(order)
+        return frozenset(order)
 
-    def _check_downstream_of_dirty(self) -> set[str]:
+    def _check_downstream_of_dirty(self, position: Mapping[str, int]) -> frozenset[str]:
         """Evaluate dirty blocks in data-flow order, then successors while their inputs change.
 
         A successor is re-evaluated when a block's output shape changes, and also when only
         its inputs did: a message may describe what lies two blocks up (a Flatten's input).
         """
-        design, results, position = self._design, self._results, self._position
+        design, results = self._design, self._results
         queue = [(position[block_id], block_id) for block_id in self._dirty]
         heapq.heapify(queue)
         recomputed: set[str] = set()
@@ -165,12 +171,12 @@ class ShapeChecker:
                 continue
             recomputed.add(block_id)
             old = results.get(block_id)
-            new = _evaluate(design, block_id, results)
+            new = _evaluate(design, design.blocks[block_id], design.inbound(block_id), results)
             self._store(block_id, new)
             if old is None or old.shape != new.shape or old.inputs != new.inputs:
                 for successor in design.graph.successors(block_id):
                     heapq.heappush(queue, (position[successor], successor))
-        return recomputed
+        return frozenset(recomputed)
 
     def _on_change(self, change: Change) -> None:
         match change:
@@ -207,83 +213,100 @@ def _design_problems(ends: Counter[str]) -> list[ShapeProblem]:
     ]
 
 
-def _evaluate(design: Design, block_id: str, results: Mapping[str, BlockResult]) -> BlockResult:
+def _evaluate(
+    design: Design,
+    block: Block,
+    inbound: Mapping[str, Edge],
+    results: Mapping[str, BlockResult],
+) -> BlockResult:
     """The block's result: from the cache when its key has been seen clean, else worked out."""
-    block = design.blocks[block_id]
     kind = CATALOGUE[block.kind]
-    inbound = design.inbound(block_id)
     shapes = []
     for port in kind.ports or kind.input_ports(block.params):
         edge = inbound.get(port)
         source = results.get(edge.source) if edge is not None else None
         if source is None or source.shape is None:
-            return _work_out(design, block, kind, results)
+            return _incomplete(design, block, kind, results)
         shapes.append(source.shape)
-    key = (block.param_key, tuple(shapes))
-    cached = _clean_results.get(key)
-    if cached is not None:
-        return cached
-    result = _work_out(design, block, kind, results)
-    if not result.problems:
-        if len(_clean_results) >= _CACHE_LIMIT:
-            _clean_results.clear()
-        _clean_results[key] = result
+    inputs = tuple(shapes)
+    key = (block.param_key, inputs)
+    result = _clean_results.get(key)
+    if result is None:
+        result = _work_out(design, block, kind, inputs, results)
+        if not result.problems:
+            if len(_clean_results) >= _CACHE_LIMIT:
+                _clean_results.clear()
+            _clean_results[key] = result
     return result
 
 
-def _work_out(
+def _parameter_problems(design: Design, block: Block, kind: BlockKind) -> list[ShapeProblem]:
+    if kind.problem_rule is None:
+        return []
+    return [
+        ShapeProblem(block.id, None, f"{design.describe(block.id)}: {text}")
+        for text in kind.problem_rule(block.params)
+    ]
+
+
+def _incomplete(
     design: Design, block: Block, kind: BlockKind, results: Mapping[str, BlockResult]
 ) -> BlockResult:
-    block_id = block.id
-    inbound = design.inbound(block_id)
-    problems: list[ShapeProblem] = [
-        ShapeProblem(block_id, None, f"{design.describe(block_id)}: {text}")
-        for text in (kind.problem_rule(block.params) if kind.problem_rule else ())
-    ]
-    edges: list[Edge | None] = []
+    """A block with an input that is unconnected or of unknown shape: its output is unknown."""
+    problems = _parameter_problems(design, block, kind)
+    inbound = design.inbound(block.id)
     inputs: list[Shape | None] = []
     for port in kind.input_ports(block.params):
         edge = inbound.get(port)
-        edges.append(edge)
-        source = results.get(edge.source) if edge else None
-        inputs.append(source.shape if source else None)
+        source = results.get(edge.source) if edge is not None else None
+        inputs.append(source.shape if source is not None else None)
         if edge is None:
             where = "its input" if port == "in" else f"input {port!r}"
             problems.append(
-                ShapeProblem(block_id, None, f"{design.describe(block_id)} has nothing at {where}")
+                ShapeProblem(block.id, None, f"{design.describe(block.id)} has nothing at {where}")
             )
-    known = tuple(shape for shape in inputs if shape is not None)
-    if len(known) < len(inputs):
-        return BlockResult(tuple(inputs), None, None, tuple(problems))
-    for edge, shape in zip(edges, known, strict=True):
-        assert edge is not None
+    return BlockResult(tuple(inputs), None, None, tuple(problems))
+
+
+def _work_out(
+    design: Design,
+    block: Block,
+    kind: BlockKind,
+    inputs: tuple[Shape, ...],
+    results: Mapping[str, BlockResult],
+) -> BlockResult:
+    """Apply the kind's rank check, pin check and rules to known input shapes."""
+    problems = _parameter_problems(design, block, kind)
+
+    def edge_into(index: int) -> Edge:
+        return design.inbound(block.id)[kind.input_ports(block.params)[index]]
+
+    for index, shape in enumerate(inputs):
         if not kind.ranks.accepts(len(shape)):
-            problems.append(_rank_problem(design, block, kind, edge, shape))
-            return BlockResult(known, None, None, tuple(problems))
+            problems.append(_rank_problem(design, block, kind, edge_into(index), shape))
+            return BlockResult(inputs, None, None, tuple(problems))
     if kind.pin is not None:
         pinned = block.params[kind.pin.param]
-        actual = known[0][kind.pin.dim]
-        if pinned is not None and pinned != actual:
-            assert isinstance(pinned, int) and edges[0] is not None
-            problems.append(_pin_problem(design, block, kind.pin, edges[0], pinned, results))
+        if pinned is not None and pinned != inputs[0][kind.pin.dim]:
+            assert isinstance(pinned, int)
+            problems.append(_pin_problem(design, block, kind.pin, edge_into(0), pinned, results))
     try:
-        shape = kind.shape_rule(block.params, known)
-        parameters = kind.parameter_rule(block.params, known, shape)
+        shape = kind.shape_rule(block.params, inputs)
+        parameters = kind.parameter_rule(block.params, inputs, shape)
     except ShapeRuleError as error:
-        edge = edges[error.port_index]
-        assert edge is not None
+        edge = edge_into(error.port_index)
         problems.append(
             ShapeProblem(
-                block_id,
+                block.id,
                 edge,
-                f"{design.describe(block_id)}: {error.message} "
-                f"(input {shape_text(known[error.port_index])} from {_source(design, edge)})",
+                f"{design.describe(block.id)}: {error.message} "
+                f"(input {shape_text(inputs[error.port_index])} from {_source(design, edge)})",
                 error.expected,
                 error.received,
             )
         )
-        return BlockResult(known, None, None, tuple(problems))
-    return BlockResult(known, shape, parameters, tuple(problems))
+        return BlockResult(inputs, None, None, tuple(problems))
+    return BlockResult(inputs, shape, parameters, tuple(problems))
 
 
 def _source(design: Design, edge: Edge) -> str:
