@@ -6,7 +6,7 @@ through the ``Design`` API and, from the same spec, the equivalent torch model d
 modules, so torch infers every in-size itself). It asserts both agree on the output shape and
 the total parameter count, then prints the median time of:
 
-- a full check with a cold rule cache (``clear_rule_cache()`` then ``check_design``);
+- a full check with a cold rule cache (``clear_result_cache()`` then ``check_design``);
 - a full check with the rule cache warm;
 - a re-check by a long-lived ``ShapeChecker`` after one parameter edit in the middle of the
   design (the edit itself is timed separately);
@@ -43,7 +43,7 @@ import torchinfo
 from torch import nn
 
 from designer.graph import Design, ShapeChecker, ShapeReport, check_design
-from designer.graph.shapes import clear_rule_cache
+from designer.graph.shapes import clear_result_cache
 
 SIZES = (10, 100, 1000)
 INPUT_SHAPE = (1, 3, 32, 32)
@@ -439,7 +439,7 @@ def run_size(blocks: int) -> SizeResult:
     )
 
     def cold_check() -> ShapeReport:
-        clear_rule_cache()
+        clear_result_cache()
         return check_design(design)
 
     def peer() -> object:
@@ -580,7 +580,7 @@ def profile(blocks: int) -> None:
     check_design(design)
 
     def cold() -> ShapeReport:
-        clear_rule_cache()
+        clear_result_cache()
         return check_design(design)
 
     for title, action in (
@@ -633,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = [run_size(blocks) for blocks in SIZES]
 
     print(
-        "\nFull check (check_design; cold = clear_rule_cache() first) against the peer, "
+        "\nFull check (check_design; cold = clear_result_cache() first) against the peer, "
         "torchinfo.summary(model, input_size=..., verbose=0) with real weights on the CPU;\n"
         "cold, warm and peer run in turn once per round"
     )

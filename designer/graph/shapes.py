@@ -1,10 +1,10 @@
 """Live shape checking: every block's output shape, from the design alone.
 
 ``ShapeChecker`` follows a design's changes and, on ``check()``, recomputes only the blocks an
-edit can have affected: the edited blocks, then their successors while their output shapes keep
-changing. Rule outcomes are cached by (kind, parameters, input shapes), so repeated blocks cost a
-dictionary lookup. A problem never stops the check: blocks after it whose input is unknown are
-simply left unknown, and every other problem is still found.
+edit can have affected: the edited blocks, then their successors while what reaches them keeps
+changing. Problem-free results are cached by (kind, parameters, input shapes), so a block seen
+before costs a dictionary lookup. A problem never stops the check: blocks after it whose input
+is unknown are simply left unknown, and every other problem is still found.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _clean_results: dict[tuple[object, ...], BlockResult] = {}
 """Problem-free results by (kind and parameters, input shapes): they depend on nothing else."""
 
 
-def clear_rule_cache() -> None:
+def clear_result_cache() -> None:
     """Forget cached results (benchmarks use it to time a cold check)."""
     _clean_results.clear()
 
