@@ -24,3 +24,16 @@ def chain() -> Design:
     for source, target in pairwise(ids):
         design.connect(source, target)
     return design
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        help="rewrite tests/golden from the current output instead of comparing with it",
+    )
+
+
+@pytest.fixture
+def regen_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))

@@ -1,5 +1,8 @@
 """The seed article's models, written as the article does, with its bugs fixed.
 
+Each stage lives in its own namespace so that, as in the article, every model class is called
+``MyCustomCNN`` (and ``print(model)`` shows that name).
+
 Fixed: ``MyEncoder.forward`` is a method (the seed indents it into ``__init__``);
 ``MyDecoder.forward`` passes ``x`` through ``dec_blocks`` and uses ``last``; the decoder's first
 in-size follows the encoder (the seed hard-codes ``64 * 28 * 28``, or ``32 * 28 * 28`` in the
@@ -28,77 +31,91 @@ def dec_block(in_f: int, out_f: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(in_f, out_f), nn.Sigmoid())
 
 
-class FlatCNN(nn.Module):
-    def __init__(self, in_c: int, n_classes: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_c, 32, kernel_size=3, stride=1, padding=1)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1)
-        self.bn2 = nn.BatchNorm2d(64)
-        self.fc1 = nn.Linear(64 * 28 * 28, 1024)
-        self.fc2 = nn.Linear(1024, n_classes)
+class Flat:
+    """The first model: conv, bn and F.relu written out, ``x.view`` to flatten."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = F.relu(self.bn2(self.conv2(x)))
-        x = x.view(x.size(0), -1)
-        return self.fc2(torch.sigmoid(self.fc1(x)))
+    class MyCustomCNN(nn.Module):
+        def __init__(self, in_c: int, n_classes: int) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(in_c, 32, kernel_size=3, stride=1, padding=1)
+            self.bn1 = nn.BatchNorm2d(32)
+            self.conv2 = nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1)
+            self.bn2 = nn.BatchNorm2d(64)
+            self.fc1 = nn.Linear(64 * 28 * 28, 1024)
+            self.fc2 = nn.Linear(1024, n_classes)
 
-
-class SequentialCNN(nn.Module):
-    def __init__(self, in_c: int, n_classes: int) -> None:
-        super().__init__()
-        self.conv_block1 = conv_block(in_c, 32, kernel_size=3, padding=1)
-        self.conv_block2 = conv_block(32, 64, kernel_size=3, padding=1)
-        self.decoder = nn.Sequential(
-            nn.Linear(64 * 28 * 28, 1024), nn.Sigmoid(), nn.Linear(1024, n_classes)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv_block2(self.conv_block1(x))
-        return self.decoder(x.view(x.size(0), -1))
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = F.relu(self.bn1(self.conv1(x)))
+            x = F.relu(self.bn2(self.conv2(x)))
+            x = x.view(x.size(0), -1)
+            return self.fc2(torch.sigmoid(self.fc1(x)))
 
 
-class EncoderSizesCNN(nn.Module):
-    def __init__(self, in_c: int, enc_sizes: list[int], n_classes: int) -> None:
-        super().__init__()
-        self.enc_sizes = [in_c, *enc_sizes]
-        conv_blocks = [
-            conv_block(in_f, out_f, kernel_size=3, padding=1)
-            for in_f, out_f in zip(self.enc_sizes, self.enc_sizes[1:], strict=False)
-        ]
-        self.encoder = nn.Sequential(*conv_blocks)
-        self.decoder = nn.Sequential(
-            nn.Linear(self.enc_sizes[-1] * 28 * 28, 1024), nn.Sigmoid(), nn.Linear(1024, n_classes)
-        )
+class Blocks:
+    """Sequential blocks from the ``conv_block`` factory and a Sequential decoder."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x).flatten(1))
+    class MyCustomCNN(nn.Module):
+        def __init__(self, in_c: int, n_classes: int) -> None:
+            super().__init__()
+            self.conv_block1 = conv_block(in_c, 32, kernel_size=3, padding=1)
+            self.conv_block2 = conv_block(32, 64, kernel_size=3, padding=1)
+            self.decoder = nn.Sequential(
+                nn.Linear(64 * 28 * 28, 1024), nn.Sigmoid(), nn.Linear(1024, n_classes)
+            )
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = self.conv_block2(self.conv_block1(x))
+            return self.decoder(x.view(x.size(0), -1))
 
 
-class EncoderDecoderCNN(nn.Module):
-    def __init__(
-        self, in_c: int, enc_sizes: list[int], dec_sizes: list[int], n_classes: int
-    ) -> None:
-        super().__init__()
-        self.enc_sizes = [in_c, *enc_sizes]
-        self.dec_sizes = [self.enc_sizes[-1] * 28 * 28, *dec_sizes]
-        self.encoder = nn.Sequential(
-            *[
+class EncoderSizes:
+    """The encoder as a dynamic Sequential over a list of sizes."""
+
+    class MyCustomCNN(nn.Module):
+        def __init__(self, in_c: int, enc_sizes: list[int], n_classes: int) -> None:
+            super().__init__()
+            self.enc_sizes = [in_c, *enc_sizes]
+            conv_blocks = [
                 conv_block(in_f, out_f, kernel_size=3, padding=1)
                 for in_f, out_f in zip(self.enc_sizes, self.enc_sizes[1:], strict=False)
             ]
-        )
-        self.decoder = nn.Sequential(
-            *[
-                dec_block(in_f, out_f)
-                for in_f, out_f in zip(self.dec_sizes, self.dec_sizes[1:], strict=False)
-            ]
-        )
-        self.last = nn.Linear(self.dec_sizes[-1], n_classes)
+            self.encoder = nn.Sequential(*conv_blocks)
+            self.decoder = nn.Sequential(
+                nn.Linear(self.enc_sizes[-1] * 28 * 28, 1024),
+                nn.Sigmoid(),
+                nn.Linear(1024, n_classes),
+            )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.last(self.decoder(self.encoder(x).flatten(1)))
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.decoder(self.encoder(x).flatten(1))
+
+
+class EncoderDecoder:
+    """Encoder and decoder both over size lists, and ``last``."""
+
+    class MyCustomCNN(nn.Module):
+        def __init__(
+            self, in_c: int, enc_sizes: list[int], dec_sizes: list[int], n_classes: int
+        ) -> None:
+            super().__init__()
+            self.enc_sizes = [in_c, *enc_sizes]
+            self.dec_sizes = [self.enc_sizes[-1] * 28 * 28, *dec_sizes]
+            self.encoder = nn.Sequential(
+                *[
+                    conv_block(in_f, out_f, kernel_size=3, padding=1)
+                    for in_f, out_f in zip(self.enc_sizes, self.enc_sizes[1:], strict=False)
+                ]
+            )
+            self.decoder = nn.Sequential(
+                *[
+                    dec_block(in_f, out_f)
+                    for in_f, out_f in zip(self.dec_sizes, self.dec_sizes[1:], strict=False)
+                ]
+            )
+            self.last = nn.Linear(self.dec_sizes[-1], n_classes)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.last(self.decoder(self.encoder(x).flatten(1)))
 
 
 class MyEncoder(nn.Module):
@@ -127,23 +144,26 @@ class MyDecoder(nn.Module):
         return self.last(self.dec_blocks(x))
 
 
-class MyCustomCNN(nn.Module):
-    def __init__(
-        self,
-        in_c: int,
-        enc_sizes: list[int],
-        dec_sizes: list[int],
-        n_classes: int,
-        activation: str = "relu",
-    ) -> None:
-        super().__init__()
-        self.enc_sizes = [in_c, *enc_sizes]
-        self.dec_sizes = [self.enc_sizes[-1] * 28 * 28, *dec_sizes]
-        self.encoder = MyEncoder(self.enc_sizes, activation=activation)
-        self.decoder = MyDecoder(self.dec_sizes, n_classes)
+class Modules:
+    """The MyEncoder / MyDecoder split (also the final model, with an activation choice)."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x).flatten(1))
+    class MyCustomCNN(nn.Module):
+        def __init__(
+            self,
+            in_c: int,
+            enc_sizes: list[int],
+            dec_sizes: list[int],
+            n_classes: int,
+            activation: str = "relu",
+        ) -> None:
+            super().__init__()
+            self.enc_sizes = [in_c, *enc_sizes]
+            self.dec_sizes = [self.enc_sizes[-1] * 28 * 28, *dec_sizes]
+            self.encoder = MyEncoder(self.enc_sizes, activation=activation)
+            self.decoder = MyDecoder(self.dec_sizes, n_classes)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.decoder(self.encoder(x).flatten(1))
 
 
 class MyModule(nn.Module):
@@ -163,17 +183,17 @@ class MyModule(nn.Module):
 
 
 SEED_MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
-    "seed_flat_cnn": (lambda: FlatCNN(1, 10), (1, 1, 28, 28)),
-    "seed_sequential": (lambda: SequentialCNN(1, 10), (1, 1, 28, 28)),
-    "seed_encoder_sizes": (lambda: EncoderSizesCNN(1, [32, 64, 128], 10), (1, 1, 28, 28)),
+    "seed_flat_cnn": (lambda: Flat.MyCustomCNN(1, 10), (1, 1, 28, 28)),
+    "seed_sequential": (lambda: Blocks.MyCustomCNN(1, 10), (1, 1, 28, 28)),
+    "seed_encoder_sizes": (lambda: EncoderSizes.MyCustomCNN(1, [32, 64, 128], 10), (1, 1, 28, 28)),
     "seed_encoder_decoder": (
-        lambda: EncoderDecoderCNN(1, [32, 64], [1024, 512], 10),
+        lambda: EncoderDecoder.MyCustomCNN(1, [32, 64], [1024, 512], 10),
         (1, 1, 28, 28),
     ),
-    "seed_modules": (lambda: MyCustomCNN(1, [32, 64], [1024, 512], 10), (1, 1, 28, 28)),
+    "seed_modules": (lambda: Modules.MyCustomCNN(1, [32, 64], [1024, 512], 10), (1, 1, 28, 28)),
     "seed_modulelist": (lambda: MyModule([1, 16, 32]), (4, 1)),
     "seed_final": (
-        lambda: MyCustomCNN(1, [32, 64], [1024, 512], 10, activation="lrelu"),
+        lambda: Modules.MyCustomCNN(1, [32, 64], [1024, 512], 10, activation="lrelu"),
         (1, 1, 28, 28),
     ),
 }

@@ -1,0 +1,29 @@
+"""What compiling a design can fail with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from designer.graph import ShapeProblem
+
+
+class CompileError(Exception):
+    """A design that can't become code; the message says why and what to change."""
+
+
+class ShapeCheckError(CompileError):
+    """The design has shape problems: they, not a traceback, are what the caller gets."""
+
+    def __init__(self, problems: Sequence[ShapeProblem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
+        super().__init__(f"the design has {count} shape error{'s' * (count != 1)}:\n{lines}")
+
+
+class UnsafeSourceError(CompileError):
+    """Generated source that does something other than define and build a model."""
+
+
+class GeneratedCodeError(CompileError):
+    """Generated code that failed to run: a bug of ours, reported with the line that failed."""

@@ -1,0 +1,86 @@
+"""Run generated source as a real module, and build the model it defines.
+
+The source runs under a unique module name registered in ``sys.modules`` and ``linecache``, so
+tracebacks, ``inspect.getsource`` and pickling see the generated lines. A failure leaves
+nothing half-registered behind. Models are built on the meta device (instant, no memory) and
+given real storage only when weights are needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import sys
+import traceback
+import types
+from typing import cast
+
+import torch
+from torch import nn
+
+from designer.compiler.compile import CompiledDesign
+from designer.compiler.errors import GeneratedCodeError
+from designer.compiler.safety import check_source
+
+MODULE_PREFIX = "designer_generated_"
+
+
+def load_source(source: str) -> types.ModuleType:
+    """The module ``source`` defines, executed once per distinct text."""
+    check_source(source)
+    name = MODULE_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
+    if name in sys.modules:
+        return sys.modules[name]
+    filename = f"<{name}>"
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module
+    try:  # the source passed the allow-list above: it only defines and builds a model
+        exec(compile(source, filename, "exec"), module.__dict__)
+    except Exception as error:
+        del sys.modules[name]
+        del linecache.cache[filename]
+        raise _generated_error("defining the model failed", error, filename, lines) from error
+    return module
+
+
+def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -> nn.Module:
+    """A fresh instance of the compiled model, in eval mode; on meta unless told otherwise."""
+    module = load_source(compiled.source)
+    model_class = cast(type[nn.Module], getattr(module, compiled.class_name))
+    filename = cast(str, module.__file__)
+    try:
+        with torch.device(device):
+            model = model_class()
+    except Exception as error:
+        lines = linecache.getlines(filename)
+        raise _generated_error("building the model failed", error, filename, lines) from error
+    return model.eval()
+
+
+def materialize(model: nn.Module, device: str | torch.device = "cpu") -> nn.Module:
+    """Give a meta model real, freshly initialised weights and buffers on ``device``."""
+    model.to_empty(device=device)
+    with torch.no_grad():
+        for submodule in model.modules():
+            reset = getattr(submodule, "reset_parameters", None)
+            if callable(reset):
+                reset()
+    return model
+
+
+def _generated_error(
+    what: str, error: Exception, filename: str, lines: list[str]
+) -> GeneratedCodeError:
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename
+    ]
+    if not frames or frames[-1].lineno is None:
+        return GeneratedCodeError(f"{what}: {type(error).__name__}: {error}")
+    number = frames[-1].lineno
+    line = lines[number - 1].strip() if 0 < number <= len(lines) else "?"
+    return GeneratedCodeError(
+        f"{what} at generated line {number}: {line}\n{type(error).__name__}: {error}"
+    )
