@@ -13,6 +13,7 @@ import linecache
 import sys
 import traceback
 import types
+from collections import OrderedDict
 from typing import cast
 
 import torch
@@ -23,6 +24,9 @@ from designer.compiler.errors import GeneratedCodeError
 from designer.compiler.safety import check_source
 
 MODULE_PREFIX = "designer_generated_"
+KEPT_MODULES = 32
+"""Generated modules kept registered; older ones are dropped so edits don't pile them up."""
+_loaded: OrderedDict[str, str] = OrderedDict()
 
 
 def load_source(source: str) -> types.ModuleType:
@@ -30,6 +34,7 @@ def load_source(source: str) -> types.ModuleType:
     check_source(source)
     name = MODULE_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
     if name in sys.modules:
+        _loaded.move_to_end(name)
         return sys.modules[name]
     filename = f"<{name}>"
     lines = source.splitlines(keepends=True)
@@ -43,11 +48,21 @@ def load_source(source: str) -> types.ModuleType:
         del sys.modules[name]
         del linecache.cache[filename]
         raise _generated_error("defining the model failed", error, filename, lines) from error
+    _loaded[name] = filename
+    while len(_loaded) > KEPT_MODULES:
+        _forget(*_loaded.popitem(last=False))
     return module
 
 
+def _forget(name: str, filename: str) -> None:
+    """Unregister an old generated module; models built from it keep working (not pickling)."""
+    sys.modules.pop(name, None)
+    linecache.cache.pop(filename, None)
+
+
 def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -> nn.Module:
-    """A fresh instance of the compiled model, in eval mode; on meta unless told otherwise."""
+    """A fresh instance of the compiled model, in eval mode, in the dtype its inputs declare;
+    on meta unless told otherwise."""
     module = load_source(compiled.source)
     model_class = cast(type[nn.Module], getattr(module, compiled.class_name))
     filename = cast(str, module.__file__)
@@ -57,6 +72,9 @@ def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -
     except Exception as error:
         lines = linecache.getlines(filename)
         raise _generated_error("building the model failed", error, filename, lines) from error
+    dtype = getattr(torch, compiled.dtype)
+    if dtype != torch.get_default_dtype():
+        model.to(dtype=dtype)  # the code builds in the default dtype; the inputs decide
     return model.eval()
 
 

@@ -11,6 +11,7 @@ helpers and classes, its sub-modules, ``super().__init__`` and ``zip``.
 from __future__ import annotations
 
 import ast
+import functools
 
 from torch import nn
 
@@ -29,21 +30,26 @@ _NODES = (
 )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=64)
 def check_source(source: str) -> None:
-    """Refuse anything in ``source`` outside the allow-list, naming the line."""
+    """Refuse anything in ``source`` outside the allow-list, naming the line.
+
+    A text that passed is remembered, so the check that guards running it costs nothing more.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
         raise UnsafeSourceError(f"generated code does not parse: {error}") from None
+    nodes = list(ast.walk(tree))
     callable_names = {
         node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)
     }
     callable_names |= {  # loop variables holding sub-modules: ``for layer in self.layers``
         node.target.id
-        for node in ast.walk(tree)
+        for node in nodes
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name)
     }
-    for node in ast.walk(tree):
+    for node in nodes:
         _check_node(node, callable_names)
 
 

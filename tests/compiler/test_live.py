@@ -125,3 +125,38 @@ def test_groups_share_a_class_only_when_built_alike() -> None:
     design.set_group_class(layer3.id, "ResidualBlock")
     with pytest.raises(CompileError, match="both of class ResidualBlock"):
         compile_design(design)
+
+
+def test_old_generated_modules_are_let_go() -> None:
+    from designer.compiler.live import KEPT_MODULES
+
+    source = compiled("seed_modulelist").source
+    modules = [
+        load_source(source.replace("MyModule", f"Edit{index}")) for index in range(KEPT_MODULES + 3)
+    ]
+    registered = [module.__name__ in sys.modules for module in modules]
+    assert registered == [False] * 3 + [True] * KEPT_MODULES
+    assert modules[0].__file__ not in linecache.cache
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_the_model_takes_the_dtype_its_input_declares(dtype: torch.dtype) -> None:
+    design = load_design(EXAMPLES / "lenet5.json")
+    (input_block,) = [b for b in design.blocks.values() if b.kind == "input"]
+    design.set_param(input_block.id, "dtype", str(dtype).removeprefix("torch."))
+    model = materialize(build_model(compile_design(design)))
+    assert {parameter.dtype for parameter in model.parameters()} == {dtype}
+    assert model(torch.rand(2, 1, 32, 32, dtype=dtype)).dtype == dtype
+
+
+def test_inputs_of_different_dtypes_are_refused() -> None:
+    design = Design("TwoInputs")
+    a = design.add_block("input", name="a", params={"shape": [1, 4]})
+    b = design.add_block("input", name="b", params={"shape": [1, 4], "dtype": "float16"})
+    add = design.add_block("add", name="sum")
+    out = design.add_block("output", name="y")
+    design.connect(a.id, add.id, "in0")
+    design.connect(b.id, add.id, "in1")
+    design.connect(add.id, out.id)
+    with pytest.raises(CompileError, match="'a' float32, 'b' float16"):
+        compile_design(design)
