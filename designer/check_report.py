@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from designer.graph import Design, ShapeReport, block_kind, shape_text
+from designer.graph import Design, ShapeProblem, ShapeReport, block_kind, shape_text
+from designer.text_table import text_table
 
 
 def _group_path(design: Design, block_id: str) -> str:
@@ -57,9 +59,18 @@ def report_json(design: Design, report: ShapeReport) -> dict[str, Any]:
     }
 
 
+def problem_lines(problems: Sequence[ShapeProblem]) -> list[str]:
+    """``1 error:`` and one ``  - message`` line per problem."""
+    count = len(problems)
+    return [
+        f"{count} error{'s' if count != 1 else ''}:",
+        *(f"  - {problem.message}" for problem in problems),
+    ]
+
+
 def report_text(design: Design, report: ShapeReport) -> str:
     header = ("block", "kind", "output shape", "parameters")
-    table = [header]
+    table = []
     for row in report_rows(design, report):
         shape = row["output_shape"]
         count = row["parameters"]
@@ -73,21 +84,10 @@ def report_text(design: Design, report: ShapeReport) -> str:
                 "?" if count is None else f"{count:,}",
             )
         )
-    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-    lines = [f"{design.class_name}"]
-    for index, line in enumerate(table):
-        cells = [
-            cell.rjust(width) if column == len(header) - 1 else cell.ljust(width)
-            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
+    lines = [f"{design.class_name}", *text_table(header, table)]
     lines.append(f"total parameters: {report.total_parameters:,}")
     if report.ok:
         lines.append("shapes OK")
     else:
-        count = len(report.problems)
-        lines.append(f"{count} error{'s' if count != 1 else ''}:")
-        lines.extend(f"  - {problem.message}" for problem in report.problems)
+        lines.extend(problem_lines(report.problems))
     return "\n".join(lines)

@@ -1,7 +1,12 @@
 """The command line: every non-visual capability of Torch Designer.
 
-``torch-designer check DESIGN.json`` prints every block's output shape and parameter count.
-Exit status: 0 when the shapes fit, 1 on shape errors, 2 when the file can't be read.
+``torch-designer check DESIGN.json`` prints every block's output shape and parameter count;
+``compile`` prints or writes the generated module; ``summary`` prints the model and a table of
+its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program.
+Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
+read or the command can't be done (one line on stderr, never a traceback).
+
+Only the compiling commands import torch: ``check`` stays quick.
 """
 
 from __future__ import annotations
@@ -10,15 +15,21 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from designer import __version__
-from designer.check_report import report_json, report_text
-from designer.graph import DesignFileError, check_design, load_design
+from designer.check_report import problem_lines, report_json, report_text
+from designer.graph import Design, DesignFileError, check_design, load_design
+
+if TYPE_CHECKING:
+    from designer.compiler import CompiledDesign
 
 EXIT_OK = 0
 EXIT_SHAPE_ERRORS = 1
 EXIT_BAD_INPUT = 2
+FORMATS = ("py", "onnx", "pt2")
 
 log = logging.getLogger("designer")
 
@@ -39,7 +50,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("design", help="a design file (.json)")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_compiling_commands(commands)
     return parser
+
+
+def _add_compiling_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    exits = "Exit 0: done; 1: shape errors (each printed); 2: the file or the command failed."
+    compile_ = commands.add_parser(
+        "compile",
+        help="print the generated PyTorch module, or write it with -o",
+        description=f"Compile a design to one Python module. {exits}",
+    )
+    compile_.add_argument("design", help="a design file (.json)")
+    compile_.add_argument("-o", "--output", type=Path, help="write the module here (model.py)")
+    summary = commands.add_parser(
+        "summary",
+        help="print the model, then every module's type, output shape and parameters",
+        description="Print print(model), then a table of its modules with the output shapes of "
+        f"one forward pass on the meta device (no real memory). {exits}",
+    )
+    summary.add_argument("design", help="a design file (.json)")
+    export = commands.add_parser(
+        "export",
+        help="write the module (.py, with --weights a state_dict too), ONNX or a .pt2",
+        description="Export a design: py is the generated module (with --weights, freshly "
+        "initialised weights in a state_dict next to it: model.py and model.pt); onnx is "
+        "torch.onnx.export(dynamo=True) and needs the onnx extra; pt2 is torch.export. ONNX "
+        f"and .pt2 hold the weights and take any batch size. {exits}",
+    )
+    export.add_argument("design", help="a design file (.json)")
+    export.add_argument("--format", required=True, choices=FORMATS, help="what to write")
+    export.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
+    export.add_argument(
+        "--weights", action="store_true", help="with --format py: write model.pt next to it"
+    )
 
 
 def _check(path: str, as_json: bool) -> int:
@@ -59,6 +103,91 @@ def _check(path: str, as_json: bool) -> int:
     return EXIT_OK if report.ok else EXIT_SHAPE_ERRORS
 
 
+def _compile(path: str) -> tuple[Design, CompiledDesign]:
+    from designer.compiler import compile_design
+
+    design = load_design(path)
+    return design, compile_design(design, Path(path).name)
+
+
+def _compile_command(arguments: argparse.Namespace) -> int:
+    _, compiled = _compile(arguments.design)
+    if arguments.output is None:
+        print(compiled.source, end="")
+    else:
+        from designer.compiler.export import export_source
+
+        print(f"wrote {export_source(compiled, arguments.output)}")
+    return EXIT_OK
+
+
+def _summary_command(arguments: argparse.Namespace) -> int:
+    from designer.compiler import build_model
+    from designer.compiler.summary import summary_text
+
+    design, compiled = _compile(arguments.design)
+    print(summary_text(build_model(compiled), design))
+    return EXIT_OK
+
+
+def _export_command(arguments: argparse.Namespace) -> int:
+    from designer.compiler.export import export_onnx, export_pt2, export_source, export_with_weights
+
+    if arguments.weights and arguments.format != "py":
+        print(
+            f"--weights only applies to --format py: a .{arguments.format} file holds the "
+            "weights already",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    design, compiled = _compile(arguments.design)
+    output: Path = arguments.output
+    if arguments.format == "py" and arguments.weights:
+        written = list(export_with_weights(compiled, output))
+    elif arguments.format == "py":
+        written = [export_source(compiled, output)]
+    elif arguments.format == "onnx":
+        written = [export_onnx(compiled, design, output)]
+    else:
+        written = [export_pt2(compiled, design, output)]
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _run_compiling(
+    command: Callable[[argparse.Namespace], int], arguments: argparse.Namespace
+) -> int:
+    """Run a command that compiles: errors become exit codes and messages, never tracebacks."""
+    from designer.compiler import CompileError, ShapeCheckError
+
+    try:
+        return command(arguments)
+    except DesignFileError as error:
+        return _fail(f"{arguments.design}: {error}")
+    except ShapeCheckError as error:
+        print("\n".join(problem_lines(error.problems)), file=sys.stderr)
+        return EXIT_SHAPE_ERRORS
+    except CompileError as error:
+        return _fail(f"{arguments.design}: {error}")
+    except OSError as error:  # writing the output: the design was read already
+        target = getattr(arguments, "output", None) or arguments.design
+        return _fail(f"{target}: {error.strerror or error}")
+
+
+def _fail(message: str) -> int:
+    """One line on stderr; the exit status for a command that can't be done."""
+    print(" ".join(message.splitlines()), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+_COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compile": _compile_command,
+    "summary": _summary_command,
+    "export": _export_command,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     logging.basicConfig(
@@ -67,4 +196,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if arguments.command == "check":
         return _check(arguments.design, arguments.json)
+    if arguments.command in _COMPILING:
+        return _run_compiling(_COMPILING[arguments.command], arguments)
     raise AssertionError(f"unhandled command {arguments.command}")  # argparse refuses others

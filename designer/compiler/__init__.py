@@ -4,6 +4,8 @@ from designer.compiler.compile import CompiledDesign, compile_design
 from designer.compiler.errors import (
     CompileError,
     GeneratedCodeError,
+    MissingExtraError,
+    ModelRunError,
     ShapeCheckError,
     UnsafeSourceError,
 )
@@ -13,6 +15,8 @@ __all__ = [
     "CompileError",
     "CompiledDesign",
     "GeneratedCodeError",
+    "MissingExtraError",
+    "ModelRunError",
     "ShapeCheckError",
     "UnsafeSourceError",
     "build_model",

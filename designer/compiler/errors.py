@@ -27,3 +27,17 @@ class UnsafeSourceError(CompileError):
 
 class GeneratedCodeError(CompileError):
     """Generated code that failed to run: a bug of ours, reported with the line that failed."""
+
+
+class ModelRunError(CompileError):
+    """The built model failed on an example of its own input, or torch could not export it."""
+
+
+class MissingExtraError(CompileError):
+    """An optional dependency is missing: the message names the extra that installs it."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message: torch's can run to pages."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""

@@ -1,0 +1,50 @@
+"""The model's inputs as the design declares them: one per input block, in forward order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from designer.compiler.scopes import build_scopes
+from designer.graph import Design
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    name: str
+    """The input block's name."""
+    shape: tuple[int, ...]
+    """Batch first."""
+    dtype: torch.dtype
+
+
+def input_specs(design: Design) -> list[InputSpec]:
+    """The input blocks in the order the generated ``forward`` takes them as arguments."""
+    specs = []
+    for block_id in build_scopes(design).inputs:
+        block = design.blocks[block_id]
+        shape, dtype = block.params["shape"], block.params["dtype"]
+        assert isinstance(shape, tuple) and isinstance(dtype, str)
+        specs.append(InputSpec(block.name, tuple(int(size) for size in shape), _dtype(dtype)))
+    return specs
+
+
+def example_inputs(
+    design: Design, *, min_batch: int = 1, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, ...]:
+    """One tensor per input (random; empty on meta), batch ``max(min_batch, declared)``."""
+    tensors = []
+    for spec in input_specs(design):
+        shape = (max(min_batch, spec.shape[0]), *spec.shape[1:])
+        if torch.device(device).type == "meta":
+            tensors.append(torch.empty(shape, dtype=spec.dtype, device=device))
+        else:
+            tensors.append(torch.rand(shape, dtype=spec.dtype, device=device))
+    return tuple(tensors)
+
+
+def _dtype(name: str) -> torch.dtype:
+    dtype = getattr(torch, name)
+    assert isinstance(dtype, torch.dtype), name
+    return dtype
