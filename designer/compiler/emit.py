@@ -9,6 +9,7 @@ named after the block that made them.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,15 +40,43 @@ class _Module:
 
 def emit_module(design: Design, report: ShapeReport, header: str) -> str:
     """The whole generated module, before formatting."""
+    _check_model_class_name(design.class_name)
     module = _Module(design, report)
     module.names.reserve(design.class_name)
+    for group in design.groups.values():  # names made up for other groups must avoid these
+        if group.class_name is not None:
+            module.names.reserve(group.class_name)
     scopes = build_scopes(design)
     model = _class_source(module, scopes, design.class_name)
-    parts = [f'"""{header}"""', _imports(module.needs), *_helpers(module.needs)]
+    parts = [f'"""{_docstring_text(header)}"""', _imports(module.needs), *_helpers(module.needs)]
     if module.needs.stacks:
         parts[0] += f"\n\n{KEEP_ZIP_IDIOM}"
     parts += [*module.classes.values(), model]
     return "\n\n\n".join(parts) + "\n"
+
+
+def _docstring_text(text: str) -> str:
+    """``text`` escaped to sit between triple quotes and read back as itself.
+
+    The header quotes a file name, which may hold backslashes (``C:\\Users``), quotes or
+    characters that can't be written as they are.
+    """
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return "".join(
+        char if char.isprintable() or char == "\n" else repr(char)[1:-1] for char in escaped
+    )
+
+
+def _check_model_class_name(name: str) -> None:
+    """The model class is defined at module level: it must not hide what the code uses."""
+    if name in MODULE_NAMES:
+        raise CompileError(
+            f"model class name {name} is taken by the generated imports or helpers; choose another"
+        )
+    if hasattr(builtins, name):
+        raise CompileError(
+            f"model class name {name} would hide Python's built-in {name}; choose another"
+        )
 
 
 def _imports(needs: Needs) -> str:
@@ -149,11 +178,13 @@ def _register_class(module: _Module, wanted: str, body: str, *, explicit: bool) 
             f"two different sub-modules are both of class {wanted}: give one another class "
             "name (groups share a class only when they are built alike)"
         )
-    if explicit and wanted in module.names:
+    if explicit and (wanted in MODULE_NAMES or wanted == module.design.class_name):
         raise CompileError(
             f"class name {wanted} is taken by the model or the generated helpers; choose another"
         )
-    name = module.names.create(wanted)
+    # explicit names are reserved up front (so derived ones avoid them) and kept as asked,
+    # except that a builtin's name gets Namespace's suffix rather than hide the builtin
+    name = wanted if explicit and not hasattr(builtins, wanted) else module.names.create(wanted)
     module.classes[name] = body.replace("{name}", name)
     return name
 
@@ -213,11 +244,12 @@ def _class_source(module: _Module, scope: Scope, class_name: str) -> str:
     else:
         arguments = ["x", *(f"x{index}" for index in range(1, len(scope.inputs)))]
     forward = _forward(module, scope, built, attributes, traces, arguments)
-    returns = (
-        "torch.Tensor"
-        if len(scope.outputs) == 1
-        else ("tuple[" + ", ".join(["torch.Tensor"] * len(scope.outputs)) + "]")
-    )
+    if not scope.outputs:  # a group whose results all end inside it: it only runs
+        returns = "None"
+    elif len(scope.outputs) == 1:
+        returns = "torch.Tensor"
+    else:
+        returns = "tuple[" + ", ".join(["torch.Tensor"] * len(scope.outputs)) + "]"
     signature = ", ".join(["self", *forward.arguments])
     init_lines = [f"{INDENT * 2}super().__init__()", *(INDENT * 2 + line for line in init)]
     return "\n".join(
@@ -301,7 +333,8 @@ def _forward(
             expression = code.statement(ins)
         else:
             expression = f"self.{attribute}({', '.join(ins)})"
-        lines.append(f"{', '.join(outs)} = {expression}")
+        unread = not outs or all(uses[value] == 0 for value in item.outputs)
+        lines.append(expression if unread else f"{', '.join(outs)} = {expression}")
         if index == len(items) - 1 and len(outs) == 1:
             last_expression = expression
     results = [name_of[value] for value in scope.outputs]
@@ -313,7 +346,7 @@ def _forward(
         and scope.outputs[0] in streamed
     ):
         lines[-1] = f"return {last_expression}"
-    else:
+    elif results:
         lines.append(f"return {', '.join(results)}")
     annotated = [f"{name}: torch.Tensor" for name in arguments]
     return _Forward(annotated, lines)

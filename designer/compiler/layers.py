@@ -58,6 +58,12 @@ def _keywords(params: Mapping[str, ParamValue], defaults: Mapping[str, ParamValu
     ]
 
 
+def _dim(value: ParamValue, rank: int) -> int:
+    """A dimension counted from the front: the safety allow-list has no negative numbers."""
+    assert isinstance(value, int)
+    return value + rank if value < 0 else value
+
+
 def _call(function: str, arguments: Sequence[str]) -> str:
     return f"{function}({', '.join(arguments)})"
 
@@ -224,12 +230,14 @@ def block_code(block: Block, inputs: Sequence[Shape], sizes_name: str, needs: Ne
         case "dropout":
             return BlockCode(constructor=_call("nn.Dropout", _keywords(p, {"p": 0.5})))
         case "flatten":
+            start = _dim(p["start_dim"], len(shape))
+            end = p["end_dim"] if p["end_dim"] == -1 else _dim(p["end_dim"], len(shape))
             if p["functional"]:
-                start, end = p["start_dim"], p["end_dim"]
                 tail = f"{start}" if end == -1 else f"{start}, {end}"
                 return BlockCode(statement=lambda names: f"{names[0]}.flatten({tail})")
+            dims = {"start_dim": start, "end_dim": end}
             return BlockCode(
-                constructor=_call("nn.Flatten", _keywords(p, {"start_dim": 1, "end_dim": -1}))
+                constructor=_call("nn.Flatten", _keywords(dims, {"start_dim": 1, "end_dim": -1}))
             )
         case "upsample":
             keywords = [f"scale_factor={p['scale_factor']!r}", f"mode={p['mode']!r}"]
@@ -247,9 +255,8 @@ def block_code(block: Block, inputs: Sequence[Shape], sizes_name: str, needs: Ne
         case "add":
             return BlockCode(statement=" + ".join)
         case "concat":
-            return BlockCode(
-                statement=lambda names: f"torch.cat([{', '.join(names)}], dim={p['dim']})"
-            )
+            dim = _dim(p["dim"], len(shape))
+            return BlockCode(statement=lambda names: f"torch.cat([{', '.join(names)}], dim={dim})")
     raise AssertionError(f"no code for block kind {block.kind!r}")  # a catalogue test guards
 
 

@@ -64,6 +64,12 @@ def check_attribute_name(
 ) -> str:
     """``name`` if it can be a sub-module attribute not yet ``taken``, else ``BadNameError``."""
     name = check_identifier(name, what, field)
+    if name == "self":
+        raise BadNameError(
+            f"{what} 'self' would read as the module itself in forward() (and torch.fx "
+            "traces it as such); choose another",
+            field,
+        )
     if name in NN_MODULE_ATTRIBUTES:
         raise BadNameError(
             f"{what} {describe_value(name)} would clash with nn.Module.{name}; choose another",

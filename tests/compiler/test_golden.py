@@ -57,3 +57,21 @@ def test_golden_sources_pass_ruff_check_and_format() -> None:
 def test_same_design_same_bytes() -> None:
     path = EXAMPLES / "unet_small.json"
     assert compile_design(load_design(path)).source == compile_design(load_design(path)).source
+
+
+def test_a_value_nothing_reads_is_a_plain_call_that_ruff_accepts(tmp_path: Path) -> None:
+    design = load_design(EXAMPLES / "lenet5.json")
+    (image,) = [block for block in design.blocks.values() if block.kind == "input"]
+    probe = design.add_block("conv2d", name="probe", params={"out_channels": 2})
+    design.connect(image.id, probe.id)
+    source = compile_design(design).source
+    assert "        self.probe(x)\n" in source
+    module = tmp_path / "model.py"
+    module.write_text(source)
+    checked = subprocess.run(
+        [find_ruff_bin(), "check", "--isolated", str(module)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
