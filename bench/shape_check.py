@@ -26,29 +26,26 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import json
 import os
 import pstats
-import statistics
 import subprocess
 import sys
 import time
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torchinfo
-from torch import nn
 
-from designer.graph import Design, ShapeChecker, ShapeReport, check_design
+# bench/ is on sys.path when a script in it runs: these are bench/designs.py and bench/timing.py
+from designs import INPUT_SHAPE, build_design, build_torch, make_spec
+from timing import Timing, measure, measure_rounds, table, verdict
+
+from designer.graph import ShapeChecker, ShapeReport, check_design
 from designer.graph.shapes import clear_result_cache
 
 SIZES = (10, 100, 1000)
-INPUT_SHAPE = (1, 3, 32, 32)
-CHANNEL_CYCLE = (24, 32, 16)
-ACTIVATION_CYCLE = ("relu", "gelu", "prelu", "silu", "lrelu")
 CHECK_REPEATS = 21
 ROUNDS = {10: 21, 100: 21, 1000: 15}
 """Rounds of (cold check, warm check, peer), interleaved so both sides see the same machine."""
@@ -64,345 +61,7 @@ TARGET_SPEEDUP = {100: 100.0, 1000: 250.0}
 TARGET_RSS_MB = 400.0
 
 
-# --- the generator spec ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Layer:
-    """One block of the design, one module (or small Sequential) of the torch model."""
-
-    kind: str
-    name: str
-    params: Mapping[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class Residual:
-    """A group ``body -> Add(body output, group input)``: a residual block without projection."""
-
-    name: str
-    body: tuple[Layer, ...]
-
-    @property
-    def blocks(self) -> int:
-        return len(self.body) + 1  # the Add
-
-
-Item = Layer | Residual
-
-
-def item_blocks(item: Item) -> int:
-    return 1 if isinstance(item, Layer) else item.blocks
-
-
-def conv_block(name: str, out_channels: int, activation: str = "relu") -> Layer:
-    params = {
-        "out_channels": out_channels,
-        "kernel_size": 3,
-        "stride": 1,
-        "padding": 1,
-        "bias": True,
-        "batch_norm": True,
-        "activation": activation,
-    }
-    return Layer("conv_block", name, params)
-
-
-def residual(name: str, channels: int) -> Residual:
-    return Residual(
-        name,
-        (
-            conv_block("conv1", channels),
-            Layer(
-                "conv2d",
-                "conv2",
-                {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False},
-            ),
-            Layer("batch_norm2d", "bn2", {}),
-        ),
-    )
-
-
-def make_spec(blocks: int) -> list[Item]:
-    """A ResNet-like chain of exactly ``blocks`` blocks."""
-    head: list[Item] = [
-        Layer("input", "x", {"shape": INPUT_SHAPE, "dtype": "float32"}),
-        conv_block("stem", 16),
-    ]
-    tail: list[Item] = [
-        Layer("flatten", "flatten", {"start_dim": 1, "end_dim": -1}),
-        Layer("dec_block", "fc1", {"out_features": 32, "activation": "relu", "bias": True}),
-        Layer("linear", "head", {"out_features": 10, "bias": True}),
-        Layer("output", "out", {}),
-    ]
-    budget = blocks - len(head) - len(tail)
-    if budget < 0:
-        raise ValueError(f"a design needs at least {len(head) + len(tail)} blocks")
-    body: list[Item] = []
-    used = 0
-    channels, size = 16, INPUT_SHAPE[-1]
-    pools_at = [budget * k // 4 for k in (1, 2, 3)] if blocks >= 100 else []
-    step = 0
-    while used < budget:
-        left = budget - used
-        unit: list[Item]
-        if pools_at and used >= pools_at[0] and size >= 8:
-            pools_at.pop(0)
-            size //= 2
-            unit = [Layer("max_pool2d", f"pool{step}", {"kernel_size": 2, "stride": 2})]
-        elif step % 3 == 2 and left >= 2:
-            channels = CHANNEL_CYCLE[(step // 3) % len(CHANNEL_CYCLE)]
-            activation = ACTIVATION_CYCLE[step % len(ACTIVATION_CYCLE)]
-            unit = [
-                conv_block(f"conv{step}", channels, activation),
-                Layer("dropout", f"drop{step}", {"p": 0.1}),
-            ]
-        elif left >= 5:
-            activation = ACTIVATION_CYCLE[step % len(ACTIVATION_CYCLE)]
-            unit = [
-                residual(f"res{step}", channels),
-                Layer("activation", f"act{step}", {"activation": activation, "functional": False}),
-            ]
-        elif left >= 4:
-            unit = [residual(f"res{step}", channels)]
-        else:
-            unit = [Layer("dropout", f"drop{step}", {"p": 0.1})]
-        body.extend(unit)
-        used += sum(item_blocks(item) for item in unit)
-        step += 1
-    spec = [*head, *body, *tail]
-    assert sum(item_blocks(item) for item in spec) == blocks
-    return spec
-
-
-# --- the design --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Built:
-    design: Design
-    output_id: str
-    edit_id: str
-    """The first conv block of the residual group nearest the middle of the design."""
-    edit_name: str
-    edit_values: tuple[int, int]
-
-
-def build_design(spec: Sequence[Item]) -> Built:
-    design = Design("BenchNet")
-    previous: str | None = None
-    residual_heads: list[tuple[str, str, int]] = []  # (block id, qualified name, channels)
-    for item in spec:
-        if isinstance(item, Layer):
-            block = design.add_block(item.kind, name=item.name, params=item.params)
-            if previous is not None:
-                design.connect(previous, block.id)
-            previous = block.id
-            continue
-        assert previous is not None
-        group = design.add_group(item.name)
-        source = previous
-        for index, layer in enumerate(item.body):
-            block = design.add_block(
-                layer.kind, name=layer.name, params=layer.params, group=group.id
-            )
-            design.connect(source, block.id)
-            source = block.id
-            if index == 0:
-                channels = layer.params["out_channels"]
-                assert isinstance(channels, int)
-                residual_heads.append((block.id, design.qualified_name(block.id), channels))
-        add = design.add_block("add", name="residual", params={"inputs": 2}, group=group.id)
-        design.connect(source, add.id, "in0")
-        design.connect(previous, add.id, "in1")
-        previous = add.id
-    assert previous is not None and residual_heads
-    order = design.topological_order()
-    middle = len(order) // 2
-    edit_id, edit_name, channels = min(
-        residual_heads, key=lambda head: abs(order.index(head[0]) - middle)
-    )
-    other = channels + 8 if channels < 32 else channels - 8
-    return Built(design, previous, edit_id, edit_name, (channels, other))
-
-
-# --- the equivalent torch model ----------------------------------------------------------------
-
-_ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "gelu": nn.GELU,
-    "prelu": nn.PReLU,
-    "silu": nn.SiLU,
-    "lrelu": nn.LeakyReLU,
-    "sigmoid": nn.Sigmoid,
-}
-
-
-class ResidualBlock(nn.Module):
-    def __init__(self, body: nn.Sequential) -> None:
-        super().__init__()
-        self.body = body
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.body(x) + x
-        return out
-
-
-def _int(params: Mapping[str, object], name: str) -> int:
-    value = params[name]
-    assert isinstance(value, int)
-    return value
-
-
-def _str(params: Mapping[str, object], name: str) -> str:
-    value = params[name]
-    assert isinstance(value, str)
-    return value
-
-
-def torch_layer(layer: Layer) -> nn.Module | None:
-    """The module for one block; in-sizes are left to torch (lazy modules)."""
-    p = layer.params
-    match layer.kind:
-        case "input" | "output":
-            return None
-        case "conv_block":
-            modules: list[nn.Module] = [
-                nn.LazyConv2d(
-                    _int(p, "out_channels"),
-                    _int(p, "kernel_size"),
-                    stride=_int(p, "stride"),
-                    padding=_int(p, "padding"),
-                    bias=bool(p["bias"]),
-                )
-            ]
-            if p["batch_norm"]:
-                modules.append(nn.LazyBatchNorm2d())
-            modules.append(_ACTIVATIONS[_str(p, "activation")]())
-            return nn.Sequential(*modules)
-        case "conv2d":
-            return nn.LazyConv2d(
-                _int(p, "out_channels"),
-                _int(p, "kernel_size"),
-                padding=_int(p, "padding"),
-                bias=bool(p["bias"]),
-            )
-        case "batch_norm2d":
-            return nn.LazyBatchNorm2d()
-        case "activation":
-            return _ACTIVATIONS[_str(p, "activation")]()
-        case "max_pool2d":
-            return nn.MaxPool2d(_int(p, "kernel_size"), _int(p, "stride"))
-        case "dropout":
-            p_drop = p["p"]
-            assert isinstance(p_drop, float)
-            return nn.Dropout(p_drop)
-        case "flatten":
-            return nn.Flatten(_int(p, "start_dim"), _int(p, "end_dim"))
-        case "dec_block":
-            return nn.Sequential(
-                nn.LazyLinear(_int(p, "out_features"), bias=bool(p["bias"])),
-                _ACTIVATIONS[_str(p, "activation")](),
-            )
-        case "linear":
-            return nn.LazyLinear(_int(p, "out_features"), bias=bool(p["bias"]))
-    raise ValueError(f"no torch module for {layer.kind}")
-
-
-def build_torch(spec: Sequence[Item]) -> tuple[nn.Module, tuple[int, ...]]:
-    """The torch model, its lazy in-sizes resolved by one forward pass; and its output shape."""
-    modules: list[nn.Module] = []
-    for item in spec:
-        if isinstance(item, Layer):
-            module = torch_layer(item)
-            if module is not None:
-                modules.append(module)
-        else:
-            body = [torch_layer(layer) for layer in item.body]
-            modules.append(ResidualBlock(nn.Sequential(*[m for m in body if m is not None])))
-    model = nn.Sequential(*modules)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # lazy modules warn that they are new
-        output = model(torch.zeros(INPUT_SHAPE))
-    model.eval()
-    return model, tuple(output.shape)
-
-
 # --- timing ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    median: float
-    low: float
-    high: float
-
-    def ms(self) -> str:
-        return f"{self.median * 1e3:.3f}"
-
-    def span(self, digits: int = 3) -> str:
-        return f"{self.low * 1e3:.{digits}f}..{self.high * 1e3:.{digits}f}"
-
-
-def measure(
-    action: Callable[[], object],
-    repeats: int,
-    *,
-    before: Callable[[], object] | None = None,
-    warmup: int = 1,
-) -> Timing:
-    """Median seconds of ``action``; ``before`` runs untimed ahead of each call; gc is off."""
-    for _ in range(warmup):
-        if before is not None:
-            before()
-        action()
-    gc.collect()
-    times: list[float] = []
-    for _ in range(repeats):
-        if before is not None:
-            before()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            action()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return Timing(statistics.median(times), min(times), max(times))
-
-
-def measure_rounds(
-    actions: Mapping[str, Callable[[], object]],
-    rounds: int,
-    *,
-    settle: Callable[[], object] | None = None,
-    warmup: int = 1,
-) -> dict[str, Timing]:
-    """Median seconds of each action, run in turn once per round (gc off while timed).
-
-    Interleaving keeps a slow spell of a shared machine from landing on one side of a ratio.
-    ``settle`` runs untimed before each action, so that an action timed right after a big one
-    (the peer) doesn't pay for the CPU caches the big one evicted.
-    """
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for round_number in range(warmup + rounds):
-        gc.collect()
-        for name, action in actions.items():
-            if settle is not None:
-                settle()
-            gc.disable()
-            try:
-                start = time.perf_counter()
-                action()
-                elapsed = time.perf_counter() - start
-            finally:
-                gc.enable()
-            if round_number >= warmup:
-                times[name].append(elapsed)
-    return {
-        name: Timing(statistics.median(values), min(values), max(values))
-        for name, values in times.items()
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,18 +218,6 @@ def mib(kib: object) -> float:
 
 
 # --- report ------------------------------------------------------------------------------------
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    print("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
 
 
 def profile(blocks: int) -> None:

@@ -23,7 +23,6 @@ it is deprecated in favour of ``torch.export``.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import io
 import logging
@@ -32,7 +31,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from designer.compiler.compile import CompiledDesign
+from designer.compiler.compile import CompiledDesign, design_digest
 from designer.compiler.errors import (
     CompileError,
     MissingExtraError,
@@ -41,7 +40,7 @@ from designer.compiler.errors import (
 )
 from designer.compiler.inputs import example_inputs
 from designer.compiler.live import build_model, materialize
-from designer.graph import Design, dumps_design
+from designer.graph import Design
 from designer.graph.fileformat import write_atomically
 
 EXAMPLE_BATCH = 2
@@ -147,8 +146,7 @@ def _real_model(compiled: CompiledDesign, model: nn.Module | None) -> nn.Module:
 
 def _check_current(compiled: CompiledDesign, design: Design) -> None:
     """The example inputs come from ``design``: it must be the design compiled."""
-    digest = hashlib.sha256(dumps_design(design).encode()).hexdigest()
-    if digest != compiled.design_digest:
+    if design_digest(design) != compiled.design_digest:
         raise CompileError("the design changed since it was compiled: compile it again")
 
 

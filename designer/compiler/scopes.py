@@ -64,9 +64,15 @@ def build_scopes(design: Design) -> Scope:
         index = chain.index(group_id) if group_id is not None else len(chain)
         return chain[index - 1] if index > 0 else block_id
 
+    # every block of each group (nested ones included), in creation order, so that items read
+    # as the person made them where data flow allows
+    within: dict[str | None, list[str]] = {None: sorted(order, key=natural_key)}
+    for block_id in within[None]:
+        for group_id in chains[block_id]:
+            within.setdefault(group_id, []).append(block_id)
+
     def scope_of(group_id: str | None) -> Scope:
-        # creation order, so that items read as the person made them where data flow allows
-        blocks = sorted((b for b in order if inside(b, group_id)), key=natural_key)
+        blocks = within.get(group_id, [])
         if group_id is None:
             inputs = [b for b in blocks if design.blocks[b].kind == "input"]
             outputs = [

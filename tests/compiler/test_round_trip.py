@@ -193,7 +193,7 @@ def test_keep_outputs_traces_round_trip(worker: Worker) -> None:
 def test_any_file_name_reads_back_from_the_header(worker: Worker, origin: str) -> None:
     """The header quotes the design's file name: every name must leave the file importable."""
     reply = assert_round_trip(worker, load_design(EXAMPLES / "lenet5.json"), origin)
-    assert f"from {origin} (design sha256" in reply["doc"]
+    assert f"from {origin} (design digest" in reply["doc"]
 
 
 @pytest.mark.parametrize("name", ["F", "nn", "torch", "conv_block", "activations", "super", "zip"])
