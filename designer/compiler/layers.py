@@ -112,6 +112,16 @@ def _stack(block: Block, in_size: int, sizes_name: str, item: str, needs: Needs)
     )
 
 
+def _convolution(
+    module: str, shape: Shape, params: Mapping[str, ParamValue], defaults: Mapping[str, ParamValue]
+) -> BlockCode:
+    """A convolution's constructor: in and out channels, kernel, and what differs from torch."""
+    common = {"stride": 1, "padding": 0, "groups": 1, "bias": True}
+    arguments = [str(shape[1]), str(params["out_channels"]), f"kernel_size={params['kernel_size']}"]
+    keywords = _keywords(params, {**common, **defaults})
+    return BlockCode(constructor=_call(module, [*arguments, *keywords]))
+
+
 def block_code(block: Block, inputs: Sequence[Shape], sizes_name: str, needs: Needs) -> BlockCode:
     """The code for one block, given the shapes reaching it."""
     p = block.params
@@ -139,40 +149,10 @@ def block_code(block: Block, inputs: Sequence[Shape], sizes_name: str, needs: Ne
             item = _call("nn.Linear", ["in_f", "out_f", *_keywords(p, {"bias": True})])
             return _stack(block, shape[-1], sizes_name, item, needs)
         case "conv2d":
-            return BlockCode(
-                constructor=_call(
-                    "nn.Conv2d",
-                    [
-                        str(shape[1]),
-                        str(p["out_channels"]),
-                        f"kernel_size={p['kernel_size']}",
-                        *_keywords(
-                            p, {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True}
-                        ),
-                    ],
-                )
-            )
+            return _convolution("nn.Conv2d", shape, p, {"dilation": 1})
         case "conv_transpose2d":
-            return BlockCode(
-                constructor=_call(
-                    "nn.ConvTranspose2d",
-                    [
-                        str(shape[1]),
-                        str(p["out_channels"]),
-                        f"kernel_size={p['kernel_size']}",
-                        *_keywords(
-                            p,
-                            {
-                                "stride": 1,
-                                "padding": 0,
-                                "output_padding": 0,
-                                "groups": 1,
-                                "bias": True,
-                                "dilation": 1,
-                            },
-                        ),
-                    ],
-                )
+            return _convolution(
+                "nn.ConvTranspose2d", shape, p, {"output_padding": 0, "dilation": 1}
             )
         case "linear":
             return BlockCode(
