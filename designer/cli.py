@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,7 +111,15 @@ def _compile(path: str) -> tuple[Design, CompiledDesign]:
     return design, compile_design(design, Path(path).name)
 
 
+def _overwrites_design(arguments: argparse.Namespace, outputs: Sequence[Path]) -> bool:
+    """Whether an output would land on the design file itself (it would be lost)."""
+    design = Path(arguments.design).resolve()
+    return any(output.resolve() == design for output in outputs)
+
+
 def _compile_command(arguments: argparse.Namespace) -> int:
+    if arguments.output is not None and _overwrites_design(arguments, [arguments.output]):
+        return _fail(f"{arguments.output}: that is the design file; write the module elsewhere")
     _, compiled = _compile(arguments.design)
     if arguments.output is None:
         print(compiled.source, end="")
@@ -131,7 +140,13 @@ def _summary_command(arguments: argparse.Namespace) -> int:
 
 
 def _export_command(arguments: argparse.Namespace) -> int:
-    from designer.compiler.export import export_onnx, export_pt2, export_source, export_with_weights
+    from designer.compiler.export import (
+        export_onnx,
+        export_pt2,
+        export_source,
+        export_with_weights,
+        weights_path,
+    )
 
     if arguments.weights and arguments.format != "py":
         print(
@@ -140,8 +155,11 @@ def _export_command(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    design, compiled = _compile(arguments.design)
     output: Path = arguments.output
+    outputs = [output, weights_path(output)] if arguments.weights else [output]
+    if _overwrites_design(arguments, outputs):
+        return _fail(f"{output}: the export would overwrite the design file; write it elsewhere")
+    design, compiled = _compile(arguments.design)
     if arguments.format == "py" and arguments.weights:
         written = list(export_with_weights(compiled, output))
     elif arguments.format == "py":
@@ -159,8 +177,26 @@ def _run_compiling(
     command: Callable[[argparse.Namespace], int], arguments: argparse.Namespace
 ) -> int:
     """Run a command that compiles: errors become exit codes and messages, never tracebacks."""
+    try:
+        with warnings.catch_warnings():
+            # torch warns about its own affairs (numpy absent, deprecations inside exporters):
+            # they go to the log (-v shows them), not into the command's output
+            warnings.simplefilter("always")
+            warnings.showwarning = _log_warning
+            return _run_and_translate(command, arguments)
+    except Exception as error:  # a bug of ours: one line, the traceback in the log (-v)
+        log.debug("unexpected failure", exc_info=True)
+        return _fail(f"{arguments.design}: unexpected {type(error).__name__}: {error}")
+
+
+def _run_and_translate(
+    command: Callable[[argparse.Namespace], int], arguments: argparse.Namespace
+) -> int:
+    """Run the command; the errors a user can meet become messages and exit codes."""
     from designer.compiler import CompileError, ShapeCheckError
 
+    if not arguments.verbose:
+        logging.getLogger("torch").setLevel(logging.CRITICAL)  # exporters log tracebacks
     try:
         return command(arguments)
     except DesignFileError as error:
@@ -170,9 +206,21 @@ def _run_compiling(
         return EXIT_SHAPE_ERRORS
     except CompileError as error:
         return _fail(f"{arguments.design}: {error}")
-    except OSError as error:  # writing the output: the design was read already
-        target = getattr(arguments, "output", None) or arguments.design
+    except OSError as error:  # writing an output: the design was read already
+        # a rename names its destination second; mkstemp names its temporary file
+        target = error.filename2 or getattr(arguments, "output", None) or error.filename
         return _fail(f"{target}: {error.strerror or error}")
+
+
+def _log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    log.debug("%s: %s (%s:%d)", category.__name__, message, filename, lineno)
 
 
 def _fail(message: str) -> int:
@@ -191,7 +239,7 @@ _COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if arguments.verbose else logging.WARNING,
+        level=logging.DEBUG if arguments.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     if arguments.command == "check":

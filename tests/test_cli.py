@@ -260,3 +260,64 @@ def test_onnx_without_the_extra_exits_2_saying_what_to_install(
         "(missing: onnx, onnxscript): pip install 'torch-designer[onnx]'\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["compile"], ["export", "--format", "pt2"]])
+def test_an_output_onto_the_design_itself_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    design = tmp_path / "net.json"
+    design.write_text((EXAMPLES / "lenet5.json").read_text())
+    before = design.read_text()
+    code, out, err = run(capsys, command[0], str(design), *command[1:], "-o", str(design))
+    assert code == 2 and out == ""
+    assert "design file" in err
+    assert design.read_text() == before
+
+
+def test_a_failing_weights_allocation_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from designer.compiler import export
+
+    def no_memory(*_: object, **__: object) -> None:
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried 17 TB")
+
+    monkeypatch.setattr(export, "materialize", no_memory)
+    code, _, err = run(
+        capsys, "export", str(EXAMPLES / "lenet5.json"), "--format", "pt2", "-o",
+        str(tmp_path / "m.pt2"),
+    )  # fmt: skip
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "no memory for the weights of 61,706 parameters" in err
+    assert not (tmp_path / "m.pt2").exists()
+
+
+def test_warnings_from_torch_stay_out_of_the_output(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from designer import cli
+
+    def noisy(arguments: object) -> int:
+        warnings.warn("Failed to initialize NumPy", UserWarning, stacklevel=1)
+        return cli.EXIT_OK
+
+    monkeypatch.setitem(cli._COMPILING, "compile", noisy)
+    code, out, err = run(capsys, "compile", str(EXAMPLES / "lenet5.json"))
+    assert (code, out, err) == (0, "", "")
+
+
+def test_an_export_blocked_by_a_directory_names_it_and_leaves_no_weights(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "out.py").mkdir()
+    code, _, err = run(
+        capsys, "export", str(EXAMPLES / "lenet5.json"), "--format", "py", "--weights", "-o",
+        str(tmp_path / "out.py"),
+    )  # fmt: skip
+    assert code == 2
+    assert err.startswith(f"{tmp_path / 'out.py'}: ")
+    assert not (tmp_path / "out.pt").exists()

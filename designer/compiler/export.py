@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import io
 import logging
+import tempfile
 from pathlib import Path
 
 import torch
@@ -39,7 +40,7 @@ from designer.compiler.errors import (
     first_line,
 )
 from designer.compiler.inputs import example_inputs
-from designer.compiler.live import build_model, materialize
+from designer.compiler.live import build_model, materialize, model_device
 from designer.graph import Design
 from designer.graph.fileformat import write_atomically
 
@@ -73,11 +74,13 @@ def export_with_weights(
     if weights == path:
         raise CompileError(f"{path}: the module's file needs another suffix than .pt (model.py)")
     model = _real_model(compiled, model)
+    state = {name: tensor.cpu() for name, tensor in model.state_dict().items()}
     buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
+    torch.save(state, buffer)
+    source = export_source(compiled, path)  # first: a failure then leaves no stray weights
     write_atomically(weights, buffer.getvalue())
     log.info("wrote %s", weights)
-    return export_source(compiled, path), weights
+    return source, weights
 
 
 def export_pt2(
@@ -86,7 +89,7 @@ def export_pt2(
     """Write ``torch.export``'s program of the model, batch dynamic, to a ``.pt2`` file."""
     _check_current(compiled, design)
     model = _real_model(compiled, model)
-    inputs = example_inputs(design, min_batch=EXAMPLE_BATCH, device=_device(model))
+    inputs = example_inputs(design, min_batch=EXAMPLE_BATCH, device=model_device(model))
     try:
         program = torch.export.export(model, inputs, dynamic_shapes=_dynamic_batch(inputs))
     except Exception as error:
@@ -109,7 +112,7 @@ def export_onnx(
     _require_onnx()
     _check_current(compiled, design)
     model = _real_model(compiled, model)
-    inputs = example_inputs(design, min_batch=EXAMPLE_BATCH, device=_device(model))
+    inputs = example_inputs(design, min_batch=EXAMPLE_BATCH, device=model_device(model))
     try:
         program = torch.onnx.export(
             model, inputs, dynamo=True, dynamic_shapes=_dynamic_batch(inputs), verbose=False
@@ -117,7 +120,10 @@ def export_onnx(
     except Exception as error:
         raise _run_error("ONNX export", error) from error
     assert program is not None  # dynamo=True always returns the program
-    program.save(path)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as folder:
+        staged = Path(folder) / path.name
+        program.save(staged)  # then moved in whole: a failed save leaves the old file as it was
+        write_atomically(path, staged.read_bytes())
     log.info("wrote %s", path)
     return path
 
@@ -138,7 +144,14 @@ def _require_onnx() -> None:
 
 def _real_model(compiled: CompiledDesign, model: nn.Module | None) -> nn.Module:
     if model is None:
-        return materialize(build_model(compiled), "cpu")
+        parameters = compiled.report.total_parameters
+        try:
+            return materialize(build_model(compiled), "cpu")
+        except (RuntimeError, MemoryError) as error:
+            raise ModelRunError(
+                f"no memory for the weights of {parameters:,} parameters "
+                f"({parameters * 4 / 2**30:,.1f} GiB in float32): {first_line(error)}"
+            ) from error
     if any(tensor.is_meta for tensor in [*model.parameters(), *model.buffers()]):
         raise CompileError("the model has no weights (it is on the meta device): materialize it")
     return model
@@ -150,15 +163,14 @@ def _check_current(compiled: CompiledDesign, design: Design) -> None:
         raise CompileError("the design changed since it was compiled: compile it again")
 
 
-def _device(model: nn.Module) -> torch.device:
-    tensor = next(iter([*model.parameters(), *model.buffers()]), None)
-    return torch.device("cpu") if tensor is None else tensor.device
-
-
 def _dynamic_batch(inputs: tuple[torch.Tensor, ...]) -> tuple[dict[int, torch.export.Dim], ...]:
-    """Dimension 0 of every input is one shared, dynamic batch size."""
-    batch = torch.export.Dim("batch", min=1)
-    return tuple({0: batch} for _ in inputs)
+    """Dimension 0 of every input is dynamic; inputs of one batch size share one dimension."""
+    dims: dict[int, torch.export.Dim] = {}
+    for tensor in inputs:
+        size = tensor.shape[0]
+        if size not in dims:
+            dims[size] = torch.export.Dim("batch" if not dims else f"batch{len(dims)}", min=1)
+    return tuple({0: dims[tensor.shape[0]]} for tensor in inputs)
 
 
 def _run_error(what: str, error: Exception) -> ModelRunError:

@@ -78,6 +78,12 @@ def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -
     return model.eval()
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """Where a model's weights and buffers live (meta before ``materialize``)."""
+    tensor = next(iter([*model.parameters(), *model.buffers()]), None)
+    return torch.device("cpu") if tensor is None else tensor.device
+
+
 def materialize(model: nn.Module, device: str | torch.device = "cpu") -> nn.Module:
     """Give a meta model real, freshly initialised weights and buffers on ``device``."""
     model.to_empty(device=device)

@@ -15,6 +15,7 @@ from torch import nn
 
 from designer.compiler.errors import ModelRunError, first_line
 from designer.compiler.inputs import example_inputs
+from designer.compiler.live import model_device
 from designer.graph import Design, shape_text
 from designer.text_table import text_table
 
@@ -69,7 +70,7 @@ def module_rows(model: nn.Module, inputs: Sequence[torch.Tensor]) -> list[Module
 
 def summary_text(model: nn.Module, design: Design) -> str:
     """``print(model)``, a blank line, the table and the total; ``model`` may be on meta."""
-    device = next((tensor.device for tensor in model.parameters()), torch.device("meta"))
+    device = model_device(model)
     rows = module_rows(model, example_inputs(design, device=device))
     header = ("module", "type", "output shape", "parameters")
     table = [(row.name, row.type, row.output_shape, f"{row.parameters:,}") for row in rows]

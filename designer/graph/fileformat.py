@@ -76,16 +76,29 @@ def save_design(design: Design, path: str | os.PathLike[str]) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all, keeping an existing file's permissions."""
+    mode = _mode_for(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
+            os.fchmod(stream.fileno(), mode)  # mkstemp makes 0600 files
             os.fsync(stream.fileno())
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, or what a new file gets under the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _block_to_dict(block: Block) -> dict[str, Any]:
@@ -134,7 +147,7 @@ def load_design(path: str | os.PathLike[str]) -> Design:
             )
         data = file.read_bytes()
     except OSError as error:
-        raise DesignFileError(f"can't read {file}: {error.strerror or error}") from None
+        raise DesignFileError(f"can't read the file: {error.strerror or error}") from None
     return loads_design(data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 import sys
 import types
 from pathlib import Path
@@ -28,6 +29,7 @@ from designer.compiler.export import (
     export_with_weights,
 )
 from designer.compiler.inputs import example_inputs, input_specs
+from designer.compiler.summary import summary_text
 from designer.graph import Design, load_design
 from tests.paths import EXAMPLES
 
@@ -178,3 +180,40 @@ def test_onnx_runs_in_onnxruntime_at_another_batch(tmp_path: Path) -> None:
     (sample,) = batch_of(design, 3)
     (output,) = session.run(None, {"x": sample.numpy()})
     torch.testing.assert_close(torch.from_numpy(output), model(sample), rtol=1e-4, atol=1e-5)
+
+
+def test_inputs_of_different_batch_sizes_export_with_their_own_batch_dims(
+    tmp_path: Path,
+) -> None:
+    design = two_inputs()  # z 4x3 and a 1x3, joined along the batch
+    design.set_param("b1", "shape", [4, 3])
+    design.set_param("b2", "shape", [1, 3])
+    design.set_param("b3", "dim", 0)
+    compiled = compile_design(design)
+    model = materialize(build_model(compiled))
+    path = export_pt2(compiled, design, tmp_path / "m.pt2", model)
+    program = torch.export.load(path).module()
+    z, a = torch.rand(5, 3), torch.rand(2, 3)
+    torch.testing.assert_close(as_tuple(program(z, a)), as_tuple(model(z, a)))
+
+
+def test_written_files_keep_an_existing_files_permissions(tmp_path: Path) -> None:
+    _, compiled = example("lenet5")
+    target = tmp_path / "model.py"
+    target.write_text("old")
+    target.chmod(0o640)
+    export_source(compiled, target)
+    assert target.stat().st_mode & 0o777 == 0o640
+    fresh = export_source(compiled, tmp_path / "new.py")
+    assert fresh.stat().st_mode & 0o077 != 0  # not mkstemp's private 0600
+
+
+def test_summary_of_a_real_model_with_buffers_only() -> None:
+    design = Design("Norm")
+    x = design.add_block("input", name="x", params={"shape": [2, 3]})
+    norm = design.add_block("batch_norm1d", name="norm", params={"affine": False})
+    out = design.add_block("output", name="y")
+    design.connect(x.id, norm.id)
+    design.connect(norm.id, out.id)
+    model = materialize(build_model(compile_design(design)))
+    assert re.search(r"^norm +BatchNorm1d +2x3 +0$", summary_text(model, design), re.MULTILINE)
