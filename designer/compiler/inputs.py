@@ -31,12 +31,18 @@ def input_specs(design: Design) -> list[InputSpec]:
 
 
 def example_inputs(
-    design: Design, *, min_batch: int = 1, device: str | torch.device = "cpu"
+    design: Design,
+    *,
+    min_batch: int = 1,
+    batch: int | None = None,
+    device: str | torch.device = "cpu",
 ) -> tuple[torch.Tensor, ...]:
-    """One tensor per input (random; empty on meta), batch ``max(min_batch, declared)``."""
+    """One tensor per input (random; empty on meta): batch ``batch`` when given, else
+    ``max(min_batch, declared)``."""
     tensors = []
     for spec in input_specs(design):
-        shape = (max(min_batch, spec.shape[0]), *spec.shape[1:])
+        size = batch if batch is not None else max(min_batch, spec.shape[0])
+        shape = (size, *spec.shape[1:])
         if torch.device(device).type == "meta":
             tensors.append(torch.empty(shape, dtype=spec.dtype, device=device))
         else:

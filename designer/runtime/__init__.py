@@ -1,0 +1,30 @@
+"""Measuring a compiled design's forward pass: devices, FLOPs, memory and timing, in-process."""
+
+from designer.runtime.devices import DTYPES, DeviceInfo, available_devices, resolve_device
+from designer.runtime.errors import (
+    MeasurementError,
+    RunError,
+    RuntimeSettingsError,
+    TooLargeError,
+)
+from designer.runtime.flops import forward_flops
+from designer.runtime.measure import measure_forward
+from designer.runtime.peaks import dense_peak_tflops
+from designer.runtime.results import BatchResult
+from designer.runtime.settings import MeasureSettings
+
+__all__ = [
+    "DTYPES",
+    "BatchResult",
+    "DeviceInfo",
+    "MeasureSettings",
+    "MeasurementError",
+    "RunError",
+    "RuntimeSettingsError",
+    "TooLargeError",
+    "available_devices",
+    "dense_peak_tflops",
+    "forward_flops",
+    "measure_forward",
+    "resolve_device",
+]
