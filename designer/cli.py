@@ -2,7 +2,8 @@
 
 ``torch-designer check DESIGN.json`` prints every block's output shape and parameter count;
 ``compile`` prints or writes the generated module; ``summary`` prints the model and a table of
-its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program.
+its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program;
+``bench`` times the forward pass on a device (in a worker process) and prints the figures.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
 read or the command can't be done (one line on stderr, never a traceback).
 
@@ -26,6 +27,7 @@ from designer.graph import Design, DesignFileError, check_design, load_design
 
 if TYPE_CHECKING:
     from designer.compiler import CompiledDesign
+    from designer.runtime import Progress
 
 EXIT_OK = 0
 EXIT_SHAPE_ERRORS = 1
@@ -85,6 +87,40 @@ def _add_compiling_commands(commands: argparse._SubParsersAction[argparse.Argume
     export.add_argument(
         "--weights", action="store_true", help="with --format py: write model.pt next to it"
     )
+    _add_bench_command(commands, exits)
+
+
+def _add_bench_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], exits: str
+) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="time the forward pass on a device; print latency, throughput, FLOP/s, memory",
+        description="Time a design's forward pass in a separate worker process: median and "
+        "p10/p90 latency, throughput, FLOPs and achieved TFLOP/s (with the share of the GPU's "
+        f"peak where known), peak and parameter memory. {exits}",
+    )
+    bench.add_argument("design", help="a design file (.json)")
+    bench.add_argument(
+        "--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda[:N] or mps"
+    )
+    sizes = bench.add_mutually_exclusive_group()
+    sizes.add_argument("--batch", type=int, default=1, help="the batch size (1)")
+    sizes.add_argument("--sweep", help="several batch sizes, comma-separated: 1,8,32")
+    bench.add_argument("--dtype", default="fp32", choices=("fp32", "bf16", "fp16"))
+    bench.add_argument("--compile", action="store_true", help="run through torch.compile")
+    bench.add_argument("--channels-last", action="store_true", help="4-d tensors channels_last")
+    bench.add_argument(
+        "--force", action="store_true", help="run even when the memory estimate is too large"
+    )
+    bench.add_argument(
+        "--max-time",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="timing budget per batch size (2)",
+    )
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
 def _check(path: str, as_json: bool) -> int:
@@ -173,6 +209,58 @@ def _export_command(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _bench_command(arguments: argparse.Namespace) -> int:
+    from designer.runtime import BenchWorker, MeasureSettings
+    from designer.runtime.report import results_json, results_table
+
+    batches = _batch_sizes(arguments)
+    if batches is None:
+        return _fail(f"--sweep {arguments.sweep}: give whole numbers separated by commas: 1,8,32")
+    if arguments.max_time <= 0:
+        return _fail(f"--max-time {arguments.max_time:g}: give a number of seconds above 0")
+    settings = MeasureSettings(
+        device=arguments.device,
+        dtype=arguments.dtype,
+        batches=batches,
+        channels_last=arguments.channels_last,
+        compile=arguments.compile,
+        force=arguments.force,
+        min_run_time=min(0.2, arguments.max_time),
+        max_run_time=arguments.max_time,
+    )
+    design, compiled = _compile(arguments.design)
+    progress = _progress_line if sys.stderr.isatty() else None
+    try:
+        with BenchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
+            results = worker.run(compiled, design, settings, on_progress=progress)
+    finally:
+        if progress is not None:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if arguments.json:
+        print(json.dumps(results_json(arguments.design, compiled.class_name, results), indent=2))
+    else:
+        print("\n".join(results_table(compiled.class_name, results)))
+    return EXIT_OK
+
+
+def _batch_sizes(arguments: argparse.Namespace) -> tuple[int, ...] | None:
+    """The batch sizes asked for; None when --sweep isn't a list of whole numbers."""
+    if arguments.sweep is None:
+        return (arguments.batch,)
+    try:
+        return tuple(int(part) for part in arguments.sweep.split(","))
+    except ValueError:
+        return None
+
+
+def _progress_line(progress: Progress) -> None:
+    width = 20
+    filled = width * progress.done // max(progress.total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    line = f"[{bar}] {progress.done}/{progress.total} batch {progress.batch}: {progress.stage}"
+    print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+
+
 def _run_compiling(
     command: Callable[[argparse.Namespace], int], arguments: argparse.Namespace
 ) -> int:
@@ -194,6 +282,7 @@ def _run_and_translate(
 ) -> int:
     """Run the command; the errors a user can meet become messages and exit codes."""
     from designer.compiler import CompileError, ShapeCheckError
+    from designer.runtime import RunError
 
     if not arguments.verbose:
         logging.getLogger("torch").setLevel(logging.CRITICAL)  # exporters log tracebacks
@@ -205,6 +294,8 @@ def _run_and_translate(
         print("\n".join(problem_lines(error.problems)), file=sys.stderr)
         return EXIT_SHAPE_ERRORS
     except CompileError as error:
+        return _fail(f"{arguments.design}: {error}")
+    except RunError as error:
         return _fail(f"{arguments.design}: {error}")
     except OSError as error:  # writing an output: the design was read already
         # a rename names its destination second; mkstemp names its temporary file
@@ -233,6 +324,7 @@ _COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
     "compile": _compile_command,
     "summary": _summary_command,
     "export": _export_command,
+    "bench": _bench_command,
 }
 
 

@@ -3,25 +3,34 @@
 from designer.runtime.devices import DTYPES, DeviceInfo, available_devices, resolve_device
 from designer.runtime.errors import (
     MeasurementError,
+    RunCancelledError,
     RunError,
+    RunTimeoutError,
     RuntimeSettingsError,
     TooLargeError,
+    WorkerCrashedError,
 )
 from designer.runtime.flops import forward_flops
 from designer.runtime.measure import measure_forward
 from designer.runtime.peaks import dense_peak_tflops
-from designer.runtime.results import BatchResult
+from designer.runtime.results import BatchResult, Progress
 from designer.runtime.settings import MeasureSettings
+from designer.runtime.worker import BenchWorker
 
 __all__ = [
     "DTYPES",
     "BatchResult",
+    "BenchWorker",
     "DeviceInfo",
     "MeasureSettings",
     "MeasurementError",
+    "Progress",
+    "RunCancelledError",
     "RunError",
+    "RunTimeoutError",
     "RuntimeSettingsError",
     "TooLargeError",
+    "WorkerCrashedError",
     "available_devices",
     "dense_peak_tflops",
     "forward_flops",

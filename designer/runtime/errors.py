@@ -31,3 +31,17 @@ class MeasurementError(RunError):
     def __init__(self, message: str, *, batch: int | None) -> None:
         super().__init__(message)
         self.batch = batch
+
+
+class WorkerCrashedError(RunError):
+    """The worker process died mid-run (killed, a crash in native code, an exit); the next run
+    starts a fresh one."""
+
+
+class RunTimeoutError(RunError):
+    """The run took longer than allowed; its worker was stopped and the next run starts a
+    fresh one."""
+
+
+class RunCancelledError(RunError):
+    """The run was cancelled; its worker was stopped and the next run starts a fresh one."""

@@ -13,6 +13,7 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,19 +33,26 @@ from designer.runtime.memory import (
     tensor_bytes,
 )
 from designer.runtime.peaks import dense_peak_tflops
-from designer.runtime.results import BatchResult
+from designer.runtime.results import BatchResult, Progress
 from designer.runtime.settings import MeasureSettings, ResolvedSettings, resolve_settings
 from designer.runtime.timing import Timing, synchronize, time_call
 
 logger = logging.getLogger(__name__)
 
+ProgressCallback = Callable[[Progress], None]
+
 _PEAK_KEYS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 
 def measure_forward(
-    compiled: CompiledDesign, design: Design, settings: MeasureSettings
+    compiled: CompiledDesign,
+    design: Design,
+    settings: MeasureSettings,
+    on_progress: ProgressCallback | None = None,
 ) -> list[BatchResult]:
     """Time ``compiled`` (built from ``design``) for each of ``settings.batches``.
+
+    ``on_progress``, when given, hears of each batch size as it starts, compiles and finishes.
 
     Raises ``RuntimeSettingsError`` before anything is allocated when the settings can't run
     here (``TooLargeError`` when the estimate exceeds the device's free memory, unless
@@ -73,12 +81,35 @@ def measure_forward(
             raise
         message = f"out of memory giving the model its weights on {resolved.device}"
     else:
-        return [
-            _measure_guarded(model, compiled, design, settings, resolved, batch, estimates[batch])
-            for batch in resolved.batches
-        ]
+        report = on_progress or _no_progress
+        total = len(resolved.batches)
+        results = []
+        for done, batch in enumerate(resolved.batches):
+            report(Progress("measuring", batch, done, total))
+            step = _Step(batch, done, total, report)
+            results.append(
+                _measure_guarded(
+                    model, compiled, design, settings, resolved, step, estimates[batch]
+                )
+            )
+            report(Progress("measured", batch, done + 1, total))
+        return results
     _release(resolved.device)
     raise MeasurementError(message, batch=None)
+
+
+def _no_progress(progress: Progress) -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """The batch size being measured, and how to report on it."""
+
+    batch: int
+    done: int
+    total: int
+    report: ProgressCallback
 
 
 def _check_fits(estimates: dict[int, MemoryEstimate], device: torch.device) -> None:
@@ -104,12 +135,13 @@ def _measure_guarded(
     design: Design,
     settings: MeasureSettings,
     resolved: ResolvedSettings,
-    batch: int,
+    step: _Step,
     estimate: MemoryEstimate,
 ) -> BatchResult:
     """One batch size; running out of memory becomes a ``MeasurementError`` naming it."""
+    batch = step.batch
     try:
-        return _measure_batch(model, compiled, design, settings, resolved, batch, estimate)
+        return _measure_batch(model, compiled, design, settings, resolved, step, estimate)
     except RuntimeError as error:
         if not _is_out_of_memory(error):
             raise
@@ -129,10 +161,11 @@ def _measure_batch(
     design: Design,
     settings: MeasureSettings,
     resolved: ResolvedSettings,
-    batch: int,
+    step: _Step,
     estimate: MemoryEstimate,
 ) -> BatchResult:
     device = resolved.device
+    batch = step.batch
     flops = forward_flops(compiled, design, batch)
     inputs = batch_inputs(design, batch, device, channels_last=settings.channels_last)
     if device.type == "cuda":
@@ -141,6 +174,7 @@ def _measure_batch(
         runner: Callable[..., object] = model
         compile_s = None
         if settings.compile:
+            step.report(Progress("compiling", batch, step.done, step.total))
             runner, compile_s = _compile(model, inputs, settings.compile_backend, device, batch)
         for _ in range(settings.warmup):
             runner(*inputs)

@@ -42,3 +42,17 @@ class BatchResult:
     """The estimate checked before the run (parameters plus activations)."""
     peak_memory_bytes: int | None
     """``max_memory_allocated`` over the run on CUDA; None elsewhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a run stands: streamed to the caller while it goes."""
+
+    stage: str
+    """"measuring" (a batch size started), "compiling" (its ``torch.compile`` call started) or
+    "measured" (it finished)."""
+    batch: int
+    done: int
+    """Batch sizes finished so far."""
+    total: int
+    """Batch sizes in the run."""

@@ -1,0 +1,240 @@
+"""Runs measurements in a separate, long-lived worker process.
+
+A crash, an out-of-memory error, a hang or a ``torch.compile`` in the worker can't take the
+caller down: the caller gets a ``RunError`` and the next run starts a fresh worker. The worker
+is spawned (never forked: CUDA and threads don't survive a fork), imports torch once and is
+reused between runs. It receives the design and the generated source as plain data and
+streams back progress and results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+
+from designer.compiler.compile import CompiledDesign
+from designer.graph import Design, dumps_design
+from designer.runtime.errors import (
+    RunCancelledError,
+    RunError,
+    RunTimeoutError,
+    WorkerCrashedError,
+)
+from designer.runtime.results import BatchResult, Progress
+from designer.runtime.settings import MeasureSettings
+from designer.runtime.worker_process import RunRequest, rebuild_error, worker_main
+
+logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_S = 120.0
+"""How long a fresh worker may take to import torch and say it's ready."""
+STOP_GRACE_S = 5.0
+"""How long a worker asked to stop (or terminated) gets before it is killed."""
+
+
+class BenchWorker:
+    """A worker process that measures compiled designs; one run at a time.
+
+    ``run`` blocks until the results come back; ``cancel`` (from another thread) stops it.
+    Use it as a context manager, or call ``close`` when done.
+    """
+
+    def __init__(self, log_level: int = logging.WARNING) -> None:
+        self._log_level = log_level
+        self._context = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._run_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._running = False
+        self._cancelled = False
+
+    def __enter__(self) -> BenchWorker:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id; None while there is none."""
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> None:
+        """Start the worker now (it starts on the first run otherwise); waits until it's ready."""
+        with self._run_lock:
+            self._begin()
+            try:
+                self._ensure_worker()
+            finally:
+                self._end()
+
+    def run(
+        self,
+        compiled: CompiledDesign,
+        design: Design,
+        settings: MeasureSettings,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        timeout_s: float | None = None,
+    ) -> list[BatchResult]:
+        """Measure ``compiled`` (built from ``design``) in the worker.
+
+        ``on_progress`` is called in this thread as progress arrives. ``timeout_s`` counts from
+        when the worker is ready. Raises what ``measure_forward`` raises (same types, same
+        messages), ``WorkerCrashedError``, ``RunTimeoutError`` or ``RunCancelledError``.
+        """
+        request = RunRequest(
+            dumps_design(design), compiled.source, compiled.design_digest, settings
+        )
+        with self._run_lock:
+            self._begin()
+            try:
+                connection = self._ensure_worker()
+                connection.send(request)
+                deadline = None if timeout_s is None else time.monotonic() + timeout_s
+                while True:
+                    kind, payload = self._receive(deadline, timeout_s)
+                    if kind == "progress" and isinstance(payload, Progress):
+                        if on_progress is not None:
+                            on_progress(payload)
+                    elif kind == "result" and isinstance(payload, list):
+                        return payload
+                    elif kind == "error":
+                        raise rebuild_error(payload)  # type: ignore[arg-type]
+                    else:
+                        raise RunError(f"the worker sent an unexpected message ({kind})")
+            except RunError:
+                raise
+            except BaseException:  # a callback's error, Ctrl-C: the worker's state is unknown
+                self._discard()
+                raise
+            finally:
+                self._end()
+
+    def cancel(self) -> None:
+        """Stop the run in progress, if any: its worker is terminated and ``run`` raises
+        ``RunCancelledError``. Safe to call from any thread."""
+        with self._state_lock:
+            if not self._running or self._process is None:
+                return
+            self._cancelled = True
+            process = self._process
+        logger.info("cancelling the run: terminating worker %s", process.pid)
+        process.terminate()
+
+    def close(self) -> None:
+        """Stop the worker (asking first, then terminating it); a later run starts a new one."""
+        self.cancel()
+        with self._run_lock:
+            if self._connection is not None and self._process is not None:
+                with contextlib.suppress(OSError, ValueError):  # it's gone already
+                    self._connection.send(None)
+                self._process.join(STOP_GRACE_S)
+            self._discard()
+
+    def _begin(self) -> None:
+        with self._state_lock:
+            self._running = True
+            self._cancelled = False
+
+    def _end(self) -> None:
+        with self._state_lock:
+            self._running = False
+            self._cancelled = False
+
+    def _ensure_worker(self) -> Connection:
+        if self._process is not None and self._connection is not None:
+            if self._process.is_alive():
+                return self._connection
+            self._discard()
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=worker_main,
+            args=(theirs, self._log_level),
+            name="torch-designer-bench",
+            daemon=True,
+        )
+        with self._state_lock:
+            if self._cancelled:
+                raise RunCancelledError("the run was cancelled")
+            process.start()
+            self._process, self._connection = process, ours
+        theirs.close()
+        kind, payload = self._receive(time.monotonic() + STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_S)
+        if kind != "ready":
+            self._discard()
+            raise RunError(f"the worker sent an unexpected message ({kind}) while starting")
+        logger.info("benchmark worker %s ready", payload)
+        return ours
+
+    def _receive(self, deadline: float | None, timeout_s: float | None) -> tuple[str, object]:
+        """The worker's next message; a crash, the deadline or a cancel raise instead."""
+        process, connection = self._process, self._connection
+        assert process is not None and connection is not None
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = wait([connection, process.sentinel], remaining)
+            if connection in ready:
+                try:
+                    message: tuple[str, object] = connection.recv()
+                except (EOFError, OSError):
+                    pass  # it died: the sentinel tells how
+                else:
+                    return message
+            if self._cancelled:
+                self._discard()
+                raise RunCancelledError("the run was cancelled")
+            if ready:
+                process.join(STOP_GRACE_S)
+                description = _exit_description(process.exitcode)
+                self._discard()
+                raise WorkerCrashedError(
+                    f"the benchmark worker died ({description}); the next run starts a new one"
+                )
+            if deadline is not None and time.monotonic() >= deadline:
+                self._discard()
+                raise RunTimeoutError(
+                    f"the run took longer than {timeout_s:g} s and was stopped; the next run "
+                    "starts a new worker"
+                )
+
+    def _discard(self) -> None:
+        """Terminate the worker, if there is one, and wait for it: no zombies."""
+        with self._state_lock:
+            process, connection = self._process, self._connection
+            self._process = self._connection = None
+        if process is not None:
+            if process.is_alive():
+                process.terminate()
+                process.join(STOP_GRACE_S)
+            if process.is_alive():
+                process.kill()
+            process.join()
+            process.close()
+        if connection is not None:
+            connection.close()
+
+
+def _exit_description(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "exit status unknown"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"

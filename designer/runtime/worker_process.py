@@ -1,0 +1,142 @@
+"""The worker process's side of ``BenchWorker``: it receives runs as plain data, measures them
+and sends back progress, results and errors.
+
+Messages to the worker: a ``RunRequest``, or None to stop. Messages back: ``("ready", pid)``
+once torch is imported, then per run any number of ``("progress", Progress)`` and one of
+``("result", list[BatchResult])`` or ``("error", ErrorReport)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import warnings
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from designer.runtime.errors import (
+    MeasurementError,
+    RunError,
+    RuntimeSettingsError,
+    TooLargeError,
+)
+from designer.runtime.settings import MeasureSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    design_json: str
+    """The design as its file text (``dumps_design``)."""
+    source: str
+    """The generated module the caller compiled: exactly what runs."""
+    design_digest: str
+    settings: MeasureSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReport:
+    """An exception as plain data: the runtime's errors are rebuilt as their own types."""
+
+    kind: str
+    """The exception's class name."""
+    message: str
+    fields: dict[str, int | None] = field(default_factory=dict)
+
+
+def report_error(error: BaseException) -> ErrorReport:
+    if isinstance(error, TooLargeError):
+        fields: dict[str, int | None] = {
+            "batch": error.batch,
+            "estimate_bytes": error.estimate_bytes,
+            "available_bytes": error.available_bytes,
+        }
+        return ErrorReport("TooLargeError", error.message, fields)
+    if isinstance(error, MeasurementError):
+        return ErrorReport("MeasurementError", error.message, {"batch": error.batch})
+    if isinstance(error, RunError):
+        return ErrorReport(type(error).__name__, error.message)
+    return ErrorReport(type(error).__name__, str(error))
+
+
+def rebuild_error(report: ErrorReport) -> RunError:
+    """The error the worker raised, as the caller should see it.
+
+    The runtime's own errors keep their type and fields; anything else (a bug, an error torch
+    raised that isn't about memory) becomes a ``MeasurementError`` naming its type.
+    """
+    fields = report.fields
+    if report.kind == "TooLargeError":
+        return TooLargeError(
+            report.message,
+            batch=int(fields["batch"] or 0),
+            estimate_bytes=int(fields["estimate_bytes"] or 0),
+            available_bytes=int(fields["available_bytes"] or 0),
+        )
+    if report.kind == "MeasurementError":
+        return MeasurementError(report.message, batch=fields.get("batch"))
+    if report.kind == "RuntimeSettingsError":
+        return RuntimeSettingsError(report.message)
+    if report.kind == "RunError":
+        return RunError(report.message)
+    return MeasurementError(f"the run failed: {report.kind}: {report.message}", batch=None)
+
+
+def worker_main(connection: Connection, log_level: int) -> None:
+    """The worker's loop: one run at a time until told to stop or the caller goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
+    _quiet(log_level)
+    import torch  # noqa: F401  (imported before "ready": a run starts without the wait)
+
+    connection.send(("ready", os.getpid()))
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return  # the caller went away
+        if request is None:
+            return
+        try:
+            results = _run(request, connection)
+        except Exception as error:
+            logger.debug("run failed", exc_info=True)
+            connection.send(("error", report_error(error)))
+        else:
+            connection.send(("result", results))
+
+
+def _run(request: RunRequest, connection: Connection) -> object:
+    from designer.compiler import compile_design
+    from designer.compiler.compile import CompiledDesign
+    from designer.graph import loads_design
+    from designer.runtime.measure import measure_forward
+
+    design = loads_design(request.design_json)
+    recompiled = compile_design(design)
+    if recompiled.design_digest != request.design_digest:
+        raise RunError("the design sent to the worker is not the one compiled; run it again")
+    compiled = CompiledDesign(
+        request.source,
+        recompiled.class_name,
+        recompiled.report,
+        recompiled.design_digest,
+        recompiled.dtype,
+    )
+    return measure_forward(
+        compiled,
+        design,
+        request.settings,
+        on_progress=lambda progress: connection.send(("progress", progress)),
+    )
+
+
+def _quiet(log_level: int) -> None:
+    """The caller's log level; torch's warnings and log lines only when debugging."""
+    logging.basicConfig(level=log_level, format="%(levelname)s %(name)s (worker): %(message)s")
+    if log_level > logging.DEBUG:
+        logging.getLogger("torch").setLevel(logging.CRITICAL)
+        warnings.simplefilter("ignore")
+    else:
+        logging.captureWarnings(True)
