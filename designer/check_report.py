@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from designer.graph import Design, ShapeProblem, ShapeReport, block_kind, shape_text
+from designer.graph import Design, ShapeReport, block_kind, shape_text
+from designer.graph.shapes import problem_lines
 from designer.text_table import text_table
 
 
@@ -57,15 +57,6 @@ def report_json(design: Design, report: ShapeReport) -> dict[str, Any]:
             for problem in report.problems
         ],
     }
-
-
-def problem_lines(problems: Sequence[ShapeProblem]) -> list[str]:
-    """``1 error:`` and one ``  - message`` line per problem."""
-    count = len(problems)
-    return [
-        f"{count} error{'s' if count != 1 else ''}:",
-        *(f"  - {problem.message}" for problem in problems),
-    ]
 
 
 def report_text(design: Design, report: ShapeReport) -> str:

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from designer import __version__
-from designer.check_report import problem_lines, report_json, report_text
+from designer.check_report import report_json, report_text
 from designer.graph import Design, DesignFileError, check_design, load_design
+from designer.graph.shapes import problem_lines
 
 if TYPE_CHECKING:
     from designer.compiler import CompiledDesign

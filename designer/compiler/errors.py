@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from designer.graph import ShapeProblem
+from designer.graph.shapes import problem_lines
 
 
 class CompileError(Exception):
@@ -16,9 +17,7 @@ class ShapeCheckError(CompileError):
 
     def __init__(self, problems: Sequence[ShapeProblem]) -> None:
         self.problems = tuple(problems)
-        count = len(self.problems)
-        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
-        super().__init__(f"the design has {count} shape error{'s' * (count != 1)}:\n{lines}")
+        super().__init__("the design has " + "\n".join(problem_lines(problems, "shape error")))
 
 
 class UnsafeSourceError(CompileError):

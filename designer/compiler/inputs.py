@@ -26,7 +26,7 @@ def input_specs(design: Design) -> list[InputSpec]:
         block = design.blocks[block_id]
         shape, dtype = block.params["shape"], block.params["dtype"]
         assert isinstance(shape, tuple) and isinstance(dtype, str)
-        specs.append(InputSpec(block.name, tuple(int(size) for size in shape), _dtype(dtype)))
+        specs.append(InputSpec(block.name, tuple(int(size) for size in shape), torch_dtype(dtype)))
     return specs
 
 
@@ -50,7 +50,8 @@ def example_inputs(
     return tuple(tensors)
 
 
-def _dtype(name: str) -> torch.dtype:
+def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype a design names ("float32" -> ``torch.float32``)."""
     dtype = getattr(torch, name)
     assert isinstance(dtype, torch.dtype), name
     return dtype

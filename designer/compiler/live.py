@@ -21,6 +21,7 @@ from torch import nn
 
 from designer.compiler.compile import CompiledDesign
 from designer.compiler.errors import GeneratedCodeError
+from designer.compiler.inputs import torch_dtype
 from designer.compiler.safety import check_source
 
 MODULE_PREFIX = "designer_generated_"
@@ -72,7 +73,7 @@ def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -
     except Exception as error:
         lines = linecache.getlines(filename)
         raise _generated_error("building the model failed", error, filename, lines) from error
-    dtype = getattr(torch, compiled.dtype)
+    dtype = torch_dtype(compiled.dtype)
     if dtype != torch.get_default_dtype():
         model.to(dtype=dtype)  # the code builds in the default dtype; the inputs decide
     return model.eval()

@@ -59,6 +59,15 @@ class ShapeProblem:
         return self.message
 
 
+def problem_lines(problems: Sequence[ShapeProblem], what: str = "error") -> list[str]:
+    """``2 errors:`` (``what`` counted) and one ``  - message`` line per problem."""
+    count = len(problems)
+    return [
+        f"{count} {what}{'s' if count != 1 else ''}:",
+        *(f"  - {problem.message}" for problem in problems),
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class BlockResult:
     inputs: tuple[Shape | None, ...]

@@ -19,10 +19,11 @@ import torch
 from torch import nn
 
 from designer.compiler.compile import CompiledDesign
+from designer.compiler.inputs import torch_dtype
 from designer.compiler.live import build_model, materialize
 from designer.graph import Design
 from designer.runtime.batch import batch_inputs, has_4d_input
-from designer.runtime.devices import device_label
+from designer.runtime.devices import DTYPES, device_label
 from designer.runtime.errors import MeasurementError, RuntimeSettingsError, TooLargeError
 from designer.runtime.flops import forward_flops
 from designer.runtime.memory import (
@@ -41,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
 
-_PEAK_KEYS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+_PEAK_KEYS = {str(dtype).removeprefix("torch."): key for key, dtype in DTYPES.items()}
+"""The design's dtype names ("float32") as the peak table names them ("fp32")."""
 
 
 def measure_forward(
@@ -64,7 +66,7 @@ def measure_forward(
             "channels_last needs a 4-d (N x C x H x W) input; this design has none"
         )
     model = build_model(compiled)
-    element_size = (resolved.autocast_dtype or getattr(torch, compiled.dtype)).itemsize
+    element_size = (resolved.autocast_dtype or torch_dtype(compiled.dtype)).itemsize
     estimates = {
         batch: estimate_memory(model, design, compiled.report, batch, element_size)
         for batch in resolved.batches
