@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -329,8 +330,14 @@ _COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+_COMMANDS = frozenset({"check", *_COMPILING})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if _wants_app(given):
+        return _open_app(given)
+    arguments = _parser().parse_args(given)
     logging.basicConfig(
         level=logging.DEBUG if arguments.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -340,3 +347,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command in _COMPILING:
         return _run_compiling(_COMPILING[arguments.command], arguments)
     raise AssertionError(f"unhandled command {arguments.command}")  # argparse refuses others
+
+
+def _wants_app(argv: list[str]) -> bool:
+    """No command (only a design file, or nothing) means the desktop app."""
+    words = [word for word in argv if word not in ("-v", "--verbose")]
+    if any(word.startswith("-") for word in words):
+        return False
+    return not words or (len(words) == 1 and words[0] not in _COMMANDS)
+
+
+def _has_screen() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _open_app(argv: list[str]) -> int:
+    verbose = any(word in ("-v", "--verbose") for word in argv)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    words = [word for word in argv if word not in ("-v", "--verbose")]
+    path = Path(words[0]) if words else None
+    if not _has_screen():
+        from designer.resources import examples_dir
+
+        shown = path or examples_dir() / "seed_final.json"
+        print(
+            f"torch-designer: no screen to open the app on (DISPLAY is not set); checking "
+            f"{shown} instead. Run it on a desktop, or set QT_QPA_PLATFORM=offscreen.",
+            file=sys.stderr,
+        )
+        return _check(str(shown), False)
+    from designer.gui.app import run_app
+
+    return run_app(path)

@@ -54,8 +54,12 @@ def compile_design(design: Design, origin: str | None = None) -> CompiledDesign:
 
 
 def design_digest(design: Design) -> str:
-    """sha256 of the design's content: the same design, however saved, the same digest."""
-    compact = json.dumps(design_to_dict(design), sort_keys=True, separators=(",", ":"))
+    """sha256 of the design's content: the same design, however saved or laid out on the
+    canvas, the same digest (moving a block changes no code, so it changes no digest)."""
+    content = design_to_dict(design)
+    for block in content["blocks"]:
+        del block["position"]
+    compact = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(compact.encode()).hexdigest()
 
 

@@ -187,6 +187,17 @@ class Design:
         """A name based on ``base`` that nothing directly inside ``scope`` has yet."""
         return unique_name(base, self._names.get(scope, set()))
 
+    def unused_ids(self, prefix: str, count: int) -> list[str]:
+        """The next ``count`` ids ``add_block`` ("b") or ``add_group`` ("g") would hand out."""
+        taken = self._blocks if prefix == "b" else self._groups
+        found: list[str] = []
+        number = self._next_number[prefix]
+        while len(found) < count:
+            if f"{prefix}{number}" not in taken:
+                found.append(f"{prefix}{number}")
+            number += 1
+        return found
+
     # --- editing blocks --------------------------------------------------------------------
 
     def add_block(

@@ -1,0 +1,1 @@
+"""The canvas: a QGraphicsScene mirroring the design, and the view people work in."""

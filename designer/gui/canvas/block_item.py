@@ -1,0 +1,171 @@
+"""A block on the canvas: name, key sizes, input ports on the left, output port on the right.
+
+The item mirrors a ``Block`` record and a shape result; it never changes the design itself.
+Moving it only moves the item: the scene turns finished drags into one undoable move.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from designer.graph import Block, block_kind
+from designer.gui.block_text import block_summary
+from designer.gui.canvas import style
+
+if TYPE_CHECKING:
+    from designer.gui.canvas.scene import DesignScene
+
+
+class PortItem(QGraphicsEllipseItem):
+    """An input or output port; drag from an output port to an input port to connect."""
+
+    def __init__(self, block_id: str, port: str, is_output: bool, parent: QGraphicsItem) -> None:
+        radius = style.PORT_RADIUS
+        super().__init__(-radius, -radius, 2 * radius, 2 * radius, parent)
+        self.block_id, self.port, self.is_output = block_id, port, is_output
+        self.setBrush(QBrush(style.EDGE if is_output else style.BLOCK_FILL))
+        self.setPen(QPen(style.BLOCK_BORDER, 1.5))
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAcceptHoverEvents(True)
+        what = "output: drag to an input to connect" if is_output else f"input {port!r}"
+        self.setToolTip(what)
+
+
+class BlockItem(QGraphicsItem):
+    def __init__(self, block: Block) -> None:
+        super().__init__()
+        self.block_id = block.id
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1.0)
+        self.inputs: dict[str, PortItem] = {}
+        self.output: PortItem | None = None
+        self.has_error = False
+        self.output_text = ""
+        self._block = block
+        self._name, self._summary = block.name, block_summary(block)
+        self._colour = style.CATEGORY_COLOURS.get(block_kind(block.kind).category, style.EDGE)
+        self._make_ports(block)
+        self.setPos(QPointF(*block.position))
+
+    @property
+    def block(self) -> Block:
+        return self._block
+
+    def update_block(self, block: Block) -> None:
+        ports_changed = block.params.get("inputs") != self._block.params.get("inputs")
+        self._block = block
+        self._name, self._summary = block.name, block_summary(block)
+        if ports_changed:
+            self._make_ports(block)
+        self.update()
+
+    def set_result(self, output_text: str, problems: list[str]) -> None:
+        self.output_text = output_text
+        self.has_error = bool(problems)
+        kind = block_kind(self._block.kind)
+        lines = [f"{self._name}: {kind.label}", kind.help]
+        if output_text:
+            lines.append(f"output: {output_text}")
+        lines += [f"⚠ {problem}" for problem in problems]
+        self.setToolTip("\n".join(lines))
+        self.update()
+
+    def port_position(self, port: str | None) -> QPointF:
+        """Where an edge meets this block, in scene coordinates (None: the output)."""
+        item = self.output if port is None else self.inputs.get(port)
+        if item is None:
+            return self.mapToScene(QPointF(0, style.BLOCK_HEIGHT / 2))
+        return item.scenePos()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        pad = style.PORT_RADIUS + 2
+        return QRectF(-pad, -2, style.BLOCK_WIDTH + 2 * pad, style.BLOCK_HEIGHT + 4)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        rect = QRectF(0, 0, style.BLOCK_WIDTH, style.BLOCK_HEIGHT)
+        border = style.ERROR if self.has_error else style.BLOCK_BORDER
+        width = 2.5 if self.has_error else 1.2
+        if self.isSelected():
+            border, width = style.SELECTED, 3.0
+        painter.setPen(QPen(border, width))
+        painter.setBrush(QBrush(style.BLOCK_FILL))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.fillRect(QRectF(1, 1, 7, style.BLOCK_HEIGHT - 2), self._colour)
+        detail = option.levelOfDetailFromTransform(painter.worldTransform())
+        if detail < style.DETAIL_SCALE:
+            return
+        painter.setPen(style.TEXT)
+        painter.setFont(_fonts().name)
+        text_rect = QRectF(14, 4, style.BLOCK_WIDTH - 20, 20)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, self._name)
+        painter.setFont(_fonts().summary)
+        painter.setPen(style.MUTED_TEXT)
+        painter.drawText(
+            QRectF(14, 24, style.BLOCK_WIDTH - 20, 16), Qt.AlignmentFlag.AlignLeft, self._summary
+        )
+        if self.output_text:
+            painter.drawText(
+                QRectF(14, 39, style.BLOCK_WIDTH - 20, 16),
+                Qt.AlignmentFlag.AlignLeft,
+                f"→ {self.output_text}",
+            )
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
+        if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
+            scene = self.scene()
+            if scene is not None:
+                owner: DesignScene = scene  # type: ignore[assignment]
+                owner.block_item_moved(self)
+        return super().itemChange(change, value)
+
+    def _make_ports(self, block: Block) -> None:
+        for item in self.inputs.values():
+            scene = item.scene()
+            if scene is not None:
+                scene.removeItem(item)
+        kind = block_kind(block.kind)
+        ports = kind.input_ports(block.params)
+        self.inputs = {}
+        for index, port in enumerate(ports):
+            item = PortItem(block.id, port, False, self)
+            item.setPos(0, style.BLOCK_HEIGHT * (index + 1) / (len(ports) + 1))
+            self.inputs[port] = item
+        if kind.has_output and self.output is None:
+            self.output = PortItem(block.id, "out", True, self)
+            self.output.setPos(style.BLOCK_WIDTH, style.BLOCK_HEIGHT / 2)
+
+
+class _Fonts:
+    def __init__(self) -> None:
+        self.name = QFont()
+        self.name.setBold(True)
+        self.name.setPointSizeF(9.5)
+        self.summary = QFont()
+        self.summary.setPointSizeF(8.5)
+
+
+_font_cache: list[_Fonts] = []
+
+
+def _fonts() -> _Fonts:
+    """Fonts made on first paint (a QFont needs the application to exist)."""
+    if not _font_cache:
+        _font_cache.append(_Fonts())
+    return _font_cache[0]

@@ -1,0 +1,145 @@
+"""A group on the canvas: a labelled frame around its blocks, collapsible to one box.
+
+The frame follows its members (the scene sets its rectangle); dragging the header moves every
+member, and the triangle in the header collapses or expands it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from designer.graph import Group
+from designer.gui.canvas import style
+
+if TYPE_CHECKING:
+    from designer.gui.canvas.scene import DesignScene
+
+_TOGGLE = QRectF(4, 4, 14, 14)
+
+
+class GroupItem(QGraphicsItem):
+    def __init__(self, group: Group, depth: int) -> None:
+        super().__init__()
+        self.group_id = group.id
+        self.record = group
+        self.collapsed = False
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(-10.0 + depth)
+        self._rect = QRectF(0, 0, style.COLLAPSED_WIDTH, style.COLLAPSED_HEIGHT)
+        self._drag_from: QPointF | None = None
+
+    def title(self) -> str:
+        kind = self.record.class_name or "auto"
+        return f"{self.record.name}: {kind}"
+
+    def set_group(self, group: Group) -> None:
+        self.record = group
+        self.setToolTip(
+            f"group {group.name!r} becomes the sub-module self.{group.name}"
+            + (f" of class {group.class_name}" if group.class_name else "")
+        )
+        self.update()
+
+    def set_frame(self, rect: QRectF) -> None:
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+
+    def frame(self) -> QRectF:
+        return self._rect
+
+    def input_anchor(self) -> QPointF:
+        return QPointF(self._rect.left(), self._rect.center().y())
+
+    def output_anchor(self) -> QPointF:
+        return QPointF(self._rect.right(), self._rect.center().y())
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def shape(self) -> QPainterPath:
+        """Only the header (or the whole collapsed box) takes clicks: the blocks inside must
+        stay reachable, and rubber-band selection must start on the frame's empty inside."""
+        path = QPainterPath()
+        if self.collapsed:
+            path.addRect(self._rect)
+        else:
+            path.addRect(
+                QRectF(
+                    self._rect.topLeft(),
+                    QPointF(self._rect.right(), self._rect.top() + style.GROUP_HEADER),
+                )
+            )
+        return path
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        border = style.SELECTED if self.isSelected() else style.GROUP_BORDER
+        painter.setPen(QPen(border, 2.0 if self.isSelected() else 1.2, Qt.PenStyle.DashLine))
+        painter.setBrush(QBrush(style.GROUP_FILL if not self.collapsed else style.BLOCK_FILL))
+        painter.drawRoundedRect(self._rect, 8, 8)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_SCALE:
+            return
+        toggle = _TOGGLE.translated(self._rect.topLeft())
+        painter.setBrush(QBrush(style.GROUP_BORDER))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawPolygon(_triangle(toggle, self.collapsed))
+        painter.setPen(style.GROUP_BORDER)
+        painter.setFont(_header_font())
+        header = QRectF(toggle.right() + 4, self._rect.top() + 3, self._rect.width() - 30, 18)
+        painter.drawText(header, Qt.AlignmentFlag.AlignLeft, self.title())
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if _TOGGLE.translated(self._rect.topLeft()).contains(event.pos()):
+            owner: DesignScene = self.scene()  # type: ignore[assignment]
+            owner.toggle_collapsed(self.group_id)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_from = event.scenePos()
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self._drag_from is None:
+            super().mouseMoveEvent(event)
+            return
+        owner: DesignScene = self.scene()  # type: ignore[assignment]
+        owner.drag_group(self.group_id, event.scenePos() - self._drag_from)
+        self._drag_from = event.scenePos()
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        if self._drag_from is not None:
+            self._drag_from = None
+            owner: DesignScene = self.scene()  # type: ignore[assignment]
+            owner.commit_moves()
+
+
+def _triangle(box: QRectF, collapsed: bool) -> QPolygonF:
+    if collapsed:  # pointing right
+        points = [box.topLeft(), box.bottomLeft(), QPointF(box.right(), box.center().y())]
+    else:  # pointing down
+        points = [box.topLeft(), box.topRight(), QPointF(box.center().x(), box.bottom())]
+    return QPolygonF(points)
+
+
+_fonts: list[QFont] = []
+
+
+def _header_font() -> QFont:
+    if not _fonts:
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(9.0)
+        _fonts.append(font)
+    return _fonts[0]

@@ -1,0 +1,539 @@
+"""The scene: one item per block, edge and group, kept in step with the design's changes.
+
+The scene reads the design and its shape report; every change the user makes here (move,
+connect, drop, splice) goes through the document as one undoable edit, and the items then
+follow the design's change records like any other view.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Signal
+from PySide6.QtGui import QPen, QUndoCommand
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QGraphicsScene,
+    QGraphicsSceneDragDropEvent,
+    QGraphicsSceneMouseEvent,
+)
+
+from designer.graph import Design, DesignError, Edge, ShapeReport, block_kind, shape_text
+from designer.graph.edit_plans import add_plan, first_free_input
+from designer.graph.edits import Connect, Edit, MoveBlock, SetParam
+from designer.graph.events import (
+    BlockAdded,
+    BlockChanged,
+    BlockRemoved,
+    Change,
+    EdgeAdded,
+    EdgeRemoved,
+    GroupAdded,
+    GroupChanged,
+    GroupRemoved,
+)
+from designer.gui.canvas import mime, style
+from designer.gui.canvas.block_item import BlockItem, PortItem
+from designer.gui.canvas.edge_item import EdgeItem
+from designer.gui.canvas.group_item import GroupItem
+from designer.gui.document import DesignDocument
+
+log = logging.getLogger(__name__)
+
+AUTO_CONNECT_DISTANCE = 90.0
+"""A block dropped this close to a block's output is fed from it."""
+
+
+class DesignScene(QGraphicsScene):
+    message = Signal(str)
+    """Something to tell the user in the status bar (a refused connection, say)."""
+
+    def __init__(self, document: DesignDocument) -> None:
+        super().__init__()
+        self.document = document
+        self.blocks: dict[str, BlockItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self.groups: dict[str, GroupItem] = {}
+        self._collapsed: set[str] = set()
+        self._syncing = False
+        self._wire: QGraphicsLineItem | None = None
+        self._wire_source: str | None = None
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        document.changed.connect(self._on_change)
+        document.replaced.connect(self.rebuild)
+        document.shapes_checked.connect(self.apply_report)
+        self.rebuild()
+
+    @property
+    def design(self) -> Design:
+        return self.document.design
+
+    # --- building ----------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Drop every item and mirror the current design afresh (a file was opened)."""
+        self._syncing = True
+        try:
+            self.clear()
+            self.blocks, self.edges, self.groups = {}, {}, {}
+            self._collapsed = set()
+            self._wire = None
+            design = self.design
+            for group in design.groups.values():
+                self._add_group_item(group.id)
+            for block in design.blocks.values():
+                item = BlockItem(block)
+                self.blocks[block.id] = item
+                self.addItem(item)
+            for edge in design.edges():
+                self._add_edge_item(edge)
+            self._refresh_group_frames(self.groups)
+        finally:
+            self._syncing = False
+        self.apply_report(self.document.report, everything=True)
+
+    def _add_group_item(self, group_id: str) -> None:
+        group = self.design.group(group_id)
+        item = GroupItem(group, len(self.design.group_path(group_id)))
+        item.set_group(group)
+        self.groups[group_id] = item
+        self.addItem(item)
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        item = EdgeItem(edge)
+        self.edges[edge] = item
+        self.addItem(item)
+        self._route(item)
+        result = self.document.report.results.get(edge.source)
+        if result is not None and result.shape is not None:
+            item.set_label(shape_text(result.shape), [])
+
+    # --- following the design ----------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        self._syncing = True
+        try:
+            self._follow(change)
+        finally:
+            self._syncing = False
+
+    def _follow(self, change: Change) -> None:
+        if isinstance(change, BlockAdded):
+            item = BlockItem(change.block)
+            self.blocks[change.block.id] = item
+            self.addItem(item)
+            self._refresh_visibility()
+            self._refresh_groups_of([change.block.group])
+        elif isinstance(change, BlockRemoved):
+            self.removeItem(self.blocks.pop(change.block.id))
+            self._refresh_groups_of([change.block.group])
+        elif isinstance(change, BlockChanged):
+            self._follow_block_change(change)
+        elif isinstance(change, EdgeAdded):
+            self._add_edge_item(change.edge)
+            self._refresh_visibility()
+        elif isinstance(change, EdgeRemoved):
+            self.removeItem(self.edges.pop(change.edge))
+        elif isinstance(change, GroupAdded):
+            self._add_group_item(change.group.id)
+        elif isinstance(change, GroupRemoved):
+            self.removeItem(self.groups.pop(change.group.id))
+            self._collapsed.discard(change.group.id)
+            self._refresh_visibility()
+            self._refresh_groups_of([change.group.parent])
+        elif isinstance(change, GroupChanged):
+            group_item = self.groups[change.new.id]
+            group_item.set_group(change.new)
+            if change.old.parent != change.new.parent:
+                group_item.setZValue(-10.0 + len(self.design.group_path(change.new.id)))
+                self._refresh_visibility()
+                self._refresh_groups_of([change.old.parent, change.new.id])
+
+    def _follow_block_change(self, change: BlockChanged) -> None:
+        old, new = change.old, change.new
+        item = self.blocks[new.id]
+        item.update_block(new)
+        if old.position != new.position and item.pos() != QPointF(*new.position):
+            item.setPos(QPointF(*new.position))
+        if old.group != new.group:
+            self._refresh_visibility()
+            self._refresh_groups_of([old.group, new.group])
+        if old.params != new.params:
+            self._reroute_block(new.id)
+
+    # --- shapes ------------------------------------------------------------------------------
+
+    def apply_report(self, report: ShapeReport, everything: bool = False) -> None:
+        """Show a fresh shape report: labels and colours of the blocks it recomputed."""
+        block_problems: dict[str, list[str]] = defaultdict(list)
+        edge_problems: dict[Edge, list[str]] = defaultdict(list)
+        for problem in report.problems:
+            if problem.edge is not None:
+                edge_problems[problem.edge].append(problem.message)
+            if problem.block_id is not None:
+                block_problems[problem.block_id].append(problem.message)
+        touched = set(self.blocks) if everything else set(report.recomputed)
+        touched |= {b for b, item in self.blocks.items() if item.has_error}
+        touched |= set(block_problems)
+        design = self.design
+        for block_id in touched:
+            item = self.blocks.get(block_id)
+            result = report.results.get(block_id)
+            if item is None:
+                continue
+            text = shape_text(result.shape) if result and result.shape is not None else ""
+            item.set_result(text, block_problems.get(block_id, []))
+            for edge in design.outbound(block_id):
+                edge_item = self.edges.get(edge)
+                if edge_item is not None:
+                    edge_item.set_label(text, edge_problems.get(edge, []))
+            for edge in design.inbound(block_id).values():
+                edge_item = self.edges.get(edge)
+                if edge_item is not None and edge_item.has_error != (edge in edge_problems):
+                    edge_item.set_label(edge_item.label, edge_problems.get(edge, []))
+
+    # --- geometry ----------------------------------------------------------------------------
+
+    def block_item_moved(self, item: BlockItem) -> None:
+        self._reroute_block(item.block_id)
+        self._refresh_groups_of([self.design.block(item.block_id).group])
+
+    def _reroute_block(self, block_id: str) -> None:
+        design = self.design
+        for edge in (*design.inbound(block_id).values(), *design.outbound(block_id)):
+            edge_item = self.edges.get(edge)
+            if edge_item is not None:
+                self._route(edge_item)
+
+    def _route(self, item: EdgeItem) -> None:
+        edge = item.edge
+        start = self._anchor(edge.source, None)
+        end = self._anchor(edge.target, edge.target_port)
+        item.set_ends(start, end)
+
+    def _anchor(self, block_id: str, port: str | None) -> QPointF:
+        """Where an edge meets a block, or the collapsed group hiding it."""
+        hider = self._collapsed_ancestor(self.design.block(block_id).group)
+        if hider is not None:
+            box = self.groups[hider]
+            return box.output_anchor() if port is None else box.input_anchor()
+        return self.blocks[block_id].port_position(port)
+
+    def _collapsed_ancestor(self, group_id: str | None) -> str | None:
+        """The outermost collapsed group among ``group_id`` and its ancestors."""
+        if not self._collapsed or group_id is None:
+            return None
+        for group in self.design.group_path(group_id):
+            if group.id in self._collapsed:
+                return group.id
+        return None
+
+    def _refresh_groups_of(self, group_ids: Iterable[str | None]) -> None:
+        chain: dict[str, None] = {}
+        for group_id in group_ids:
+            if group_id is not None and group_id in self.design.groups:
+                for group in reversed(self.design.group_path(group_id)):
+                    chain[group.id] = None
+        self._refresh_group_frames(chain)
+
+    def _refresh_group_frames(self, group_ids: Iterable[str]) -> None:
+        depth = {g: len(self.design.group_path(g)) for g in group_ids}
+        for group_id in sorted(depth, key=lambda g: -depth[g]):  # inner frames first
+            self.groups[group_id].set_frame(self._frame_of(group_id))
+
+    def _frame_of(self, group_id: str) -> QRectF:
+        blocks, groups = self.design.members(group_id)
+        rect = QRectF()
+        for block_id in blocks:
+            pos = self.blocks[block_id].pos()
+            rect = rect.united(QRectF(pos.x(), pos.y(), style.BLOCK_WIDTH, style.BLOCK_HEIGHT))
+        for inner in groups:
+            rect = rect.united(self._expanded_frame(inner))
+        if rect.isNull():
+            rect = QRectF(0, 0, style.COLLAPSED_WIDTH, style.COLLAPSED_HEIGHT)
+        margin = style.GROUP_MARGIN
+        rect = rect.adjusted(-margin, -margin - style.GROUP_HEADER, margin, margin)
+        if group_id in self._collapsed:
+            rect = QRectF(
+                rect.topLeft(),
+                QPointF(rect.left() + style.COLLAPSED_WIDTH, rect.top() + style.COLLAPSED_HEIGHT),
+            )
+        return rect
+
+    def _expanded_frame(self, group_id: str) -> QRectF:
+        if group_id in self._collapsed:
+            return QRectF(
+                self.groups[group_id].frame().topLeft(),
+                QPointF(
+                    self.groups[group_id].frame().left() + style.COLLAPSED_WIDTH,
+                    self.groups[group_id].frame().top() + style.COLLAPSED_HEIGHT,
+                ),
+            )
+        return self.groups[group_id].frame()
+
+    # --- collapsing --------------------------------------------------------------------------
+
+    def toggle_collapsed(self, group_id: str) -> None:
+        if group_id in self._collapsed:
+            self._collapsed.discard(group_id)
+        else:
+            self._collapsed.add(group_id)
+        self.groups[group_id].collapsed = group_id in self._collapsed
+        self._refresh_visibility()
+        self._refresh_groups_of([group_id])
+        for edge_item in self.edges.values():
+            self._route(edge_item)
+
+    def is_collapsed(self, group_id: str) -> bool:
+        return group_id in self._collapsed
+
+    def _refresh_visibility(self) -> None:
+        if not self._collapsed and all(item.isVisible() for item in self.blocks.values()):
+            return
+        design = self.design
+        for block_id, item in self.blocks.items():
+            item.setVisible(self._collapsed_ancestor(design.block(block_id).group) is None)
+        for group_id, group_item in self.groups.items():
+            parent = design.group(group_id).parent
+            group_item.setVisible(self._collapsed_ancestor(parent) is None)
+        for edge, edge_item in self.edges.items():
+            source = self._collapsed_ancestor(design.block(edge.source).group)
+            target = self._collapsed_ancestor(design.block(edge.target).group)
+            edge_item.setVisible(source is None or source != target)
+
+    # --- moving ------------------------------------------------------------------------------
+
+    def drag_group(self, group_id: str, delta: QPointF) -> None:
+        blocks, groups = self.design.members(group_id)
+        pending = list(groups)
+        while pending:
+            inner_blocks, inner_groups = self.design.members(pending.pop())
+            blocks.extend(inner_blocks)
+            pending.extend(inner_groups)
+        for block_id in blocks:
+            item = self.blocks[block_id]
+            item.setPos(item.pos() + delta)
+        if group_id in self._collapsed:
+            self.groups[group_id].set_frame(self.groups[group_id].frame().translated(delta))
+            for edge_item in self.edges.values():
+                self._route(edge_item)
+
+    def commit_moves(self) -> None:
+        """Turn items dragged away from their blocks' positions into one undoable move."""
+        design = self.design
+        moves: list[Edit] = []
+        for block_id, item in self.blocks.items():
+            position = (item.pos().x(), item.pos().y())
+            if design.block(block_id).position != position:
+                moves.append(MoveBlock(block_id, position))
+        if moves:
+            what = design.block(moves[0].block_id).name if len(moves) == 1 else None  # type: ignore[attr-defined]
+            self.try_edit(f"Move {what}" if what else f"Move {len(moves)} blocks", moves)
+
+    # --- editing -----------------------------------------------------------------------------
+
+    def try_edit(self, text: str, edits: Sequence[Edit]) -> QUndoCommand | None:
+        """Apply edits as one undo step; a refusal goes to the status bar, not an exception."""
+        try:
+            return self.document.edit(text, edits)
+        except DesignError as error:
+            self.message.emit(f"{text}: refused: {error.message}")
+            return None
+
+    def add_block_at(self, kind: str, scene_pos: QPointF) -> list[str]:
+        """Add a block where it was dropped: spliced into an edge under the cursor, fed from a
+        block whose output is near, or standing alone. Returns the new block's id (if any)."""
+        position = (scene_pos.x() - style.BLOCK_WIDTH / 2, scene_pos.y() - style.BLOCK_HEIGHT / 2)
+        edge = self._edge_at(scene_pos)
+        label = block_kind(kind).label
+        try:
+            if edge is not None:
+                plan = add_plan(self.design, kind, position, splice_into=edge)
+                text = f"Insert {label}"
+            else:
+                feeder = self._output_near(scene_pos)
+                plan = add_plan(self.design, kind, position, after=feeder)
+                text = f"Add {label}"
+        except DesignError as error:
+            self.message.emit(f"Add {label}: refused: {error.message}")
+            return []
+        if self.try_edit(text, plan) is None:
+            return []
+        new_id = plan[0].block_id  # type: ignore[attr-defined]
+        self.select_blocks([new_id])
+        return [new_id]
+
+    def add_block_after(self, kind: str, block_id: str | None) -> list[str]:
+        """Add a block to the right of ``block_id``, fed from it (the palette's double-click)."""
+        if block_id is None:
+            rect = self.itemsBoundingRect()
+            centre = QPointF(rect.right() + 150, rect.center().y()) if self.blocks else QPointF()
+            return self.add_block_at(kind, centre)
+        origin = self.blocks[block_id].pos()
+        position = (origin.x() + 240.0, origin.y())
+        label = block_kind(kind).label
+        try:
+            plan = add_plan(self.design, kind, position, after=block_id)
+        except DesignError as error:
+            self.message.emit(f"Add {label}: refused: {error.message}")
+            return []
+        if self.try_edit(f"Add {label}", plan) is None:
+            return []
+        new_id = plan[0].block_id  # type: ignore[attr-defined]
+        self.select_blocks([new_id])
+        return [new_id]
+
+    def set_activation_at(self, key: str, scene_pos: QPointF) -> bool:
+        block = self._block_at(scene_pos)
+        if block is None:
+            self.message.emit(f"Drop the activation {key!r} onto a block to set it")
+            return False
+        record = self.design.block(block)
+        if "activation" not in record.params:
+            label = block_kind(record.kind).label
+            self.message.emit(f"'{record.name}' ({label}) has no activation to set")
+            return False
+        return (
+            self.try_edit(f"Set activation of {record.name}", [SetParam(block, "activation", key)])
+            is not None
+        )
+
+    def connect_ports(self, source: str, target: str, port: str | None) -> bool:
+        """Connect; ``port`` None means the target's first free input."""
+        if port is None:
+            port = first_free_input(self.design, target)
+            if port is None:
+                name = self.design.block(target).name
+                self.message.emit(f"Connect: refused: every input of '{name}' is taken")
+                return False
+        names = f"{self.design.block(source).name} → {self.design.block(target).name}"
+        return self.try_edit(f"Connect {names}", [Connect(source, target, port)]) is not None
+
+    # --- selection ---------------------------------------------------------------------------
+
+    def selected_block_ids(self) -> list[str]:
+        return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]
+
+    def selected_edges(self) -> list[Edge]:
+        return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]
+
+    def selected_group_ids(self) -> list[str]:
+        return [item.group_id for item in self.selectedItems() if isinstance(item, GroupItem)]
+
+    def select_blocks(self, block_ids: Iterable[str]) -> None:
+        wanted = set(block_ids)
+        self.clearSelection()
+        for block_id in wanted:
+            item = self.blocks.get(block_id)
+            if item is not None:
+                item.setSelected(True)
+
+    def _block_at(self, scene_pos: QPointF) -> str | None:
+        for item in self.items(scene_pos):
+            owner = item.parentItem() if isinstance(item, PortItem) else item
+            if isinstance(owner, BlockItem):
+                return owner.block_id
+        return None
+
+    def _edge_at(self, scene_pos: QPointF) -> Edge | None:
+        for item in self.items(scene_pos):
+            if isinstance(item, EdgeItem) and item.isVisible():
+                return item.edge
+        return None
+
+    def _output_near(self, scene_pos: QPointF) -> str | None:
+        best, best_distance = None, AUTO_CONNECT_DISTANCE
+        area = QRectF(scene_pos, scene_pos).adjusted(
+            -AUTO_CONNECT_DISTANCE, -AUTO_CONNECT_DISTANCE, AUTO_CONNECT_DISTANCE, 0
+        )
+        area.setLeft(scene_pos.x() - AUTO_CONNECT_DISTANCE - style.BLOCK_WIDTH)
+        area.setBottom(scene_pos.y() + AUTO_CONNECT_DISTANCE)
+        for item in self.items(area):
+            if isinstance(item, PortItem) and item.is_output and item.isVisible():
+                point = item.scenePos()
+                distance = QLineF(point, scene_pos).length()
+                if point.x() < scene_pos.x() and distance < best_distance:
+                    best, best_distance = item.block_id, distance
+        return best
+
+    # --- wiring with the mouse ---------------------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        port = self._port_at(event.scenePos())
+        if port is not None and port.is_output:
+            self._wire_source = port.block_id
+            self._wire = QGraphicsLineItem(QLineF(port.scenePos(), event.scenePos()))
+            self._wire.setPen(QPen(style.SELECTED, 2.0))
+            self._wire.setZValue(5.0)
+            self.addItem(self._wire)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self._wire is not None:
+            line = self._wire.line()
+            self._wire.setLine(QLineF(line.p1(), event.scenePos()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self._wire is not None and self._wire_source is not None:
+            self.removeItem(self._wire)
+            self._wire, source = None, self._wire_source
+            self._wire_source = None
+            self.finish_wire(source, event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def finish_wire(self, source: str, scene_pos: QPointF) -> bool:
+        port = self._port_at(scene_pos)
+        if port is not None and not port.is_output:
+            return self.connect_ports(source, port.block_id, port.port)
+        target = self._block_at(scene_pos)
+        if target is None or target == source:
+            self.message.emit("Connect: drop the wire on an input port or a block")
+            return False
+        if not block_kind(self.design.block(target).kind).has_input:
+            name = self.design.block(target).name
+            self.message.emit(f"Connect: refused: '{name}' is an input and takes no input")
+            return False
+        return self.connect_ports(source, target, None)
+
+    def _port_at(self, scene_pos: QPointF) -> PortItem | None:
+        for item in self.items(scene_pos):
+            if isinstance(item, PortItem) and item.isVisible():
+                return item
+        return None
+
+    # --- drag and drop from the palettes -----------------------------------------------------
+
+    def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
+        data = event.mimeData()
+        event.setAccepted(data.hasFormat(mime.BLOCK_KIND) or data.hasFormat(mime.ACTIVATION))
+
+    def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
+        data = event.mimeData()
+        kind, key = mime.read(data, mime.BLOCK_KIND), mime.read(data, mime.ACTIVATION)
+        if kind is not None:
+            try:
+                block_kind(kind)
+            except DesignError as error:
+                self.message.emit(error.message)
+                return
+            self.add_block_at(kind, event.scenePos())
+        elif key is not None:
+            self.set_activation_at(key, event.scenePos())
+        event.acceptProposedAction()
+
+    def visible_items(self) -> list[QGraphicsItem]:
+        return [item for item in self.items() if item.isVisible()]

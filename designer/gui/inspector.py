@@ -1,0 +1,244 @@
+"""The inspector: the selected block's parameters as typed editors, its inferred in-sizes and
+output shape; a selected group's name and class; with nothing selected, the model's class.
+
+Every change goes through the document as an undoable edit; refused text stays in its editor
+with the reason shown under the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.graph import DesignError, ShapeReport, block_kind, shape_text
+from designer.graph.edits import (
+    Edit,
+    RenameBlock,
+    RenameGroup,
+    SetClassName,
+    SetGroupClass,
+    SetParam,
+)
+from designer.graph.events import Change
+from designer.graph.params import ParamValue
+from designer.gui.document import DesignDocument
+from designer.gui.param_editors import INVALID_STYLE, ParamEditor, make_editor
+
+_ERROR_STYLE = "color: #c0392b;"
+
+
+class Inspector(QScrollArea):
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setWidgetResizable(True)
+        self.block_id: str | None = None
+        self.group_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self.name_edit: QLineEdit | None = None
+        self.class_edit: QLineEdit | None = None
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(_ERROR_STYLE)
+        self.output = QLabel()
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet(_ERROR_STYLE)
+        document.changed.connect(self._on_change)
+        document.shapes_checked.connect(self._on_report)
+        document.replaced.connect(lambda: self.show_selection([], []))
+        self.show_selection([], [])
+
+    # --- what is shown -----------------------------------------------------------------------
+
+    def show_selection(self, block_ids: list[str], group_ids: list[str]) -> None:
+        self.block_id = block_ids[0] if len(block_ids) == 1 and not group_ids else None
+        self.group_id = group_ids[0] if len(group_ids) == 1 and not block_ids else None
+        self.editors = {}
+        self.name_edit = self.class_edit = None
+        page = QWidget()
+        column = QVBoxLayout(page)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        column.addLayout(form)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(_ERROR_STYLE)
+        self.output, self.problems = QLabel(), QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet(_ERROR_STYLE)
+        if self.block_id is not None:
+            self._build_block_form(form, self.block_id)
+        elif self.group_id is not None:
+            self._build_group_form(form, self.group_id)
+        elif block_ids or group_ids:
+            count = len(block_ids) + len(group_ids)
+            form.addRow(QLabel(f"{count} items selected"))
+        else:
+            self._build_model_form(form)
+        column.addWidget(self.error)
+        column.addStretch(1)
+        self.setWidget(page)
+        self._on_report(self.document.report)
+
+    def _build_block_form(self, form: QFormLayout, block_id: str) -> None:
+        block = self.document.design.block(block_id)
+        kind = block_kind(block.kind)
+        title = QLabel(f"<b>{kind.label}</b><br><small>{kind.help}</small>")
+        title.setWordWrap(True)
+        form.addRow(title)
+        self.name_edit = self._text_field(block.name, self._rename_block)
+        form.addRow("name", self.name_edit)
+        for spec in kind.params:
+            editor = make_editor(spec, self._committer(spec.name), self.refuse)
+            editor.show(block.params[spec.name])
+            self.editors[spec.name] = editor
+            label = QLabel(spec.name)
+            label.setToolTip(spec.help)
+            form.addRow(label, editor.widget)
+        form.addRow("output", self.output)
+        form.addRow(self.problems)
+
+    def _build_group_form(self, form: QFormLayout, group_id: str) -> None:
+        group = self.document.design.group(group_id)
+        blocks, groups = self.document.design.members(group_id)
+        info = QLabel(
+            f"<b>group</b><br><small>becomes a sub-module; {len(blocks)} blocks, "
+            f"{len(groups)} groups inside</small>"
+        )
+        info.setWordWrap(True)
+        form.addRow(info)
+        self.name_edit = self._text_field(group.name, self._rename_group)
+        form.addRow("name", self.name_edit)
+        self.class_edit = self._text_field(group.class_name or "", self._set_group_class)
+        self.class_edit.setPlaceholderText("automatic (nn.Sequential for a chain)")
+        form.addRow("class", self.class_edit)
+
+    def _build_model_form(self, form: QFormLayout) -> None:
+        design = self.document.design
+        info = QLabel("<b>model</b><br><small>select a block to edit it</small>")
+        form.addRow(info)
+        self.class_edit = self._text_field(design.class_name, self._set_model_class)
+        form.addRow("class", self.class_edit)
+        form.addRow("blocks", QLabel(str(len(design.blocks))))
+        form.addRow("parameters", self.output)
+        form.addRow(self.problems)
+
+    def _text_field(self, text: str, apply: Callable[[str], list[Edit]]) -> QLineEdit:
+        field = QLineEdit(text)
+        field.textEdited.connect(lambda _text: field.setStyleSheet(""))
+
+        def finish() -> None:
+            edits = apply(field.text().strip())
+            if edits and self._edit("Rename", edits):
+                field.setStyleSheet("")
+            elif edits:
+                field.setStyleSheet(INVALID_STYLE)
+
+        field.editingFinished.connect(finish)
+        return field
+
+    # --- edits -------------------------------------------------------------------------------
+
+    def _committer(self, name: str) -> Callable[[ParamValue], None]:
+        def commit(value: ParamValue) -> None:
+            if self.block_id is None:
+                return
+            block = self.document.design.block(self.block_id)
+            if block.params.get(name) == value:
+                return
+            if self._edit(f"Set {name} of {block.name}", [SetParam(self.block_id, name, value)]):
+                return
+            self.editors[name].show(self.document.design.block(self.block_id).params[name])
+
+        return commit
+
+    def _rename_block(self, name: str) -> list[Edit]:
+        assert self.block_id is not None
+        if name == self.document.design.block(self.block_id).name:
+            return []
+        return [RenameBlock(self.block_id, name)]
+
+    def _rename_group(self, name: str) -> list[Edit]:
+        assert self.group_id is not None
+        if name == self.document.design.group(self.group_id).name:
+            return []
+        return [RenameGroup(self.group_id, name)]
+
+    def _set_group_class(self, name: str) -> list[Edit]:
+        assert self.group_id is not None
+        value = name or None
+        if value == self.document.design.group(self.group_id).class_name:
+            return []
+        return [SetGroupClass(self.group_id, value)]
+
+    def _set_model_class(self, name: str) -> list[Edit]:
+        if name == self.document.design.class_name:
+            return []
+        return [SetClassName(name)]
+
+    def _edit(self, text: str, edits: list[Edit]) -> bool:
+        try:
+            self.document.edit(text, edits)
+        except DesignError as error:
+            self.refuse(error.message)
+            return False
+        self.error.setText("")
+        return True
+
+    def refuse(self, reason: str) -> None:
+        self.error.setText(f"Not applied: {reason}")
+
+    # --- following the design ----------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        block = getattr(change, "new", None) or getattr(change, "block", None)
+        if self.block_id is not None and getattr(block, "id", None) == self.block_id:
+            if self.block_id not in self.document.design.blocks:
+                self.show_selection([], [])
+                return
+            current = self.document.design.block(self.block_id)
+            for name, editor in self.editors.items():
+                editor.show(current.params[name])
+            if self.name_edit is not None and not self.name_edit.hasFocus():
+                self.name_edit.setText(current.name)
+        elif self.group_id is not None and getattr(block, "id", None) == self.group_id:
+            if self.group_id not in self.document.design.groups:
+                self.show_selection([], [])
+                return
+            group = self.document.design.group(self.group_id)
+            if self.name_edit is not None and not self.name_edit.hasFocus():
+                self.name_edit.setText(group.name)
+            if self.class_edit is not None and not self.class_edit.hasFocus():
+                self.class_edit.setText(group.class_name or "")
+
+    def _on_report(self, report: ShapeReport) -> None:
+        if self.block_id is None:
+            if self.group_id is None and self.class_edit is not None:
+                self.output.setText(f"{report.total_parameters:,}")
+                self.problems.setText("\n".join(f"⚠ {p.message}" for p in report.problems[:8]))
+            return
+        result = report.results.get(self.block_id)
+        if result is None:
+            return
+        shape = shape_text(result.shape) if result.shape is not None else "unknown"
+        parameters = f"{result.parameters:,}" if result.parameters is not None else "?"
+        self.output.setText(f"{shape}   ({parameters} parameters)")
+        self.output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems.setText("\n".join(f"⚠ {problem.message}" for problem in result.problems))
+        kind = block_kind(self.document.design.block(self.block_id).kind)
+        if kind.pin is not None and kind.pin.param in self.editors:
+            incoming = result.inputs[0] if result.inputs else None
+            inferred = None
+            if incoming is not None and len(incoming) > 1:
+                inferred = incoming[kind.pin.dim]
+            self.editors[kind.pin.param].set_inferred(inferred)

@@ -1,0 +1,342 @@
+"""The main window: the canvas in the centre, docks for the palettes and the inspector, menus,
+toolbar and status bar; geometry and dock layout remembered between runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QStyle,
+    QWidget,
+)
+
+from designer.graph import DesignError, ShapeReport
+from designer.graph.edit_plans import (
+    copy_fragment,
+    delete_plan,
+    group_plan,
+    layout_plan,
+    paste_plan,
+    pasted_ids,
+)
+from designer.graph.edits import Ungroup
+from designer.gui.canvas import mime
+from designer.gui.canvas.scene import DesignScene
+from designer.gui.canvas.view import CanvasView
+from designer.gui.document import DesignDocument
+from designer.gui.file_controller import FileController
+from designer.gui.inspector import Inspector
+from designer.gui.palettes import ActivationPalette, BlockPalette
+from designer.gui.recovery import RecoveryStore
+from designer.resources import example_paths
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Torch Designer"
+PASTE_OFFSET = (40.0, 40.0)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings, recovery: RecoveryStore | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.document = DesignDocument(parent=self)
+        self.scene = DesignScene(self.document)
+        self.view = CanvasView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.files = FileController(self, self.document, settings, recovery, self.show_message)
+        self.block_palette = BlockPalette()
+        self.activation_palette = ActivationPalette()
+        self.inspector = Inspector(self.document)
+        self.docks = {
+            "blocks": self._dock(
+                "Blocks", self.block_palette, Qt.DockWidgetArea.LeftDockWidgetArea
+            ),
+            "activations": self._dock(
+                "Activations", self.activation_palette, Qt.DockWidgetArea.LeftDockWidgetArea
+            ),
+            "inspector": self._dock(
+                "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+            ),
+        }
+        self.shape_status = QLabel()
+        self.statusBar().addPermanentWidget(self.shape_status)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self.scene.message.connect(self.show_message)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.block_palette.kind_activated.connect(self.add_after_selection)
+        self.document.shapes_checked.connect(self._show_shape_status)
+        self.document.path_changed.connect(self._update_title)
+        self.document.replaced.connect(self._on_replaced)
+        self.document.undo_stack.cleanChanged.connect(
+            lambda clean: self.setWindowModified(not clean)
+        )
+        self._update_title()
+        self._show_shape_status(self.document.report)
+        self.resize(1400, 860)
+        self._restore_layout()
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(
+        self,
+        name: str,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        icon: QStyle.StandardPixmap | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(lambda _checked=False: slot())  # slots take no "checked"
+        self.actions_by_name[name] = action
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        keys, icons = QKeySequence.StandardKey, QStyle.StandardPixmap
+        files = self.files
+        self._action("new", "&New", files.new, keys.New, icons.SP_FileIcon)
+        self._action("open", "&Open…", files.open, keys.Open, icons.SP_DialogOpenButton)
+        self._action("save", "&Save", files.save, keys.Save, icons.SP_DialogSaveButton)
+        self._action("save_as", "Save &As…", files.save_as, keys.SaveAs)
+        self._action("quit", "&Quit", self.close, keys.Quit)
+        stack = self.document.undo_stack
+        undo = stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(keys.Undo)
+        undo.setIcon(self.style().standardIcon(icons.SP_ArrowBack))
+        redo = stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
+        redo.setIcon(self.style().standardIcon(icons.SP_ArrowForward))
+        self.actions_by_name["undo"], self.actions_by_name["redo"] = undo, redo
+        self._action("cut", "Cu&t", self.cut, keys.Cut)
+        self._action("copy", "&Copy", self.copy, keys.Copy)
+        self._action("paste", "&Paste", self.paste, keys.Paste)
+        delete = self._action("delete", "&Delete", self.delete_selection, keys.Delete)
+        delete.setShortcuts([QKeySequence(keys.Delete), QKeySequence("Backspace")])
+        self._action("select_all", "Select &All", self.select_all, keys.SelectAll)
+        self._action("group", "&Group…", self.group_selection, "Ctrl+G")
+        self._action("ungroup", "&Ungroup", self.ungroup_selection, "Ctrl+Shift+G")
+        self._action("zoom_in", "Zoom &In", self.view.zoom_in, keys.ZoomIn)
+        self._action("zoom_out", "Zoom &Out", self.view.zoom_out, keys.ZoomOut)
+        self._action("fit", "&Fit to View", self.view.fit, "Ctrl+0")
+        self._action("layout", "Auto-&Layout", self.auto_layout, "Ctrl+L")
+        for action in self.actions_by_name.values():
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _make_menus(self) -> None:
+        named = self.actions_by_name
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addActions([named["new"], named["open"]])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.examples_menu = file_menu.addMenu("&Examples")
+        self._fill_examples(self.examples_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([named["save"], named["save_as"]])
+        file_menu.addSeparator()
+        file_menu.addAction(named["quit"])
+        edit = self.menuBar().addMenu("&Edit")
+        edit.addActions([named["undo"], named["redo"]])
+        edit.addSeparator()
+        edit.addActions([named[n] for n in ("cut", "copy", "paste", "delete", "select_all")])
+        edit.addSeparator()
+        edit.addActions([named["group"], named["ungroup"]])
+        view = self.menuBar().addMenu("&View")
+        view.addActions([named[n] for n in ("zoom_in", "zoom_out", "fit", "layout")])
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+    def _make_toolbar(self) -> None:
+        bar = self.addToolBar("Main")
+        bar.setObjectName("toolbar-main")
+        named = self.actions_by_name
+        bar.addActions([named["new"], named["open"], named["save"]])
+        bar.addSeparator()
+        bar.addActions([named["undo"], named["redo"]])
+        bar.addSeparator()
+        bar.addActions([named[n] for n in ("zoom_in", "zoom_out", "fit", "layout", "group")])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        paths = self.files.recent()
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for path in paths:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open(p))
+
+    def _fill_examples(self, menu: QMenu) -> None:
+        for path in example_paths():
+            action = menu.addAction(path.stem)
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open_example(p))
+        if menu.isEmpty():
+            menu.addAction("(no examples installed)").setEnabled(False)
+
+    # --- state shown -------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        log.info("%s", text)
+        self.statusBar().showMessage(text, 10_000)
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
+
+    def _on_replaced(self) -> None:
+        self._update_title()
+        self.setWindowModified(not self.document.undo_stack.isClean())
+        self.view.fit()
+
+    def _show_shape_status(self, report: ShapeReport) -> None:
+        count = len(report.problems)
+        if count == 0:
+            self.shape_status.setText("shapes OK")
+            self.shape_status.setStyleSheet("color: #1e8449; padding: 0 8px;")
+        else:
+            self.shape_status.setText(f"{count} error{'s' if count != 1 else ''}")
+            self.shape_status.setStyleSheet("color: #c0392b; font-weight: bold; padding: 0 8px;")
+        self.shape_status.setToolTip("\n".join(p.message for p in report.problems[:20]))
+
+    def _selection_changed(self) -> None:
+        self.inspector.show_selection(
+            self.scene.selected_block_ids(), self.scene.selected_group_ids()
+        )
+
+    # --- edit commands -----------------------------------------------------------------------
+
+    def add_after_selection(self, kind: str) -> None:
+        selected = self.scene.selected_block_ids()
+        self.scene.add_block_after(kind, selected[0] if len(selected) == 1 else None)
+
+    def delete_selection(self) -> None:
+        scene = self.scene
+        plan = delete_plan(
+            self.document.design,
+            scene.selected_block_ids(),
+            scene.selected_edges(),
+            scene.selected_group_ids(),
+        )
+        if plan:
+            scene.try_edit(f"Delete {len(plan)} item{'s' if len(plan) != 1 else ''}", plan)
+
+    def select_all(self) -> None:
+        for item in self.scene.blocks.values():
+            if item.isVisible():
+                item.setSelected(True)
+
+    def copy(self) -> bool:
+        selected = self.scene.selected_block_ids()
+        if not selected:
+            self.show_message("Copy: select blocks first")
+            return False
+        text = copy_fragment(self.document.design, selected)
+        QGuiApplication.clipboard().setMimeData(mime.mime_for(mime.FRAGMENT, text))
+        self.show_message(f"Copied {len(selected)} block{'s' if len(selected) != 1 else ''}")
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self) -> None:
+        data = QGuiApplication.clipboard().mimeData()
+        text = mime.read(data, mime.FRAGMENT) if data is not None else None
+        if text is None and data is not None and data.hasText():
+            text = data.text()
+        if not text:
+            self.show_message("Paste: the clipboard holds no blocks")
+            return
+        try:
+            plan = paste_plan(self.document.design, text, PASTE_OFFSET)
+        except DesignError as error:
+            self.show_message(f"Paste: {error.message}")
+            return
+        if self.scene.try_edit(f"Paste {len(pasted_ids(plan))} blocks", plan) is not None:
+            self.scene.select_blocks(pasted_ids(plan))
+
+    def group_selection(self, name: str | None = None) -> str | None:
+        blocks = self.scene.selected_block_ids()
+        if not blocks:
+            self.show_message("Group: select the blocks to group first")
+            return None
+        if name is None:
+            suggestion = self.document.design.new_name("group")
+            name, accepted = QInputDialog.getText(
+                self, "Group", "Sub-module name:", text=suggestion
+            )
+            if not accepted:
+                return None
+        try:
+            plan = group_plan(self.document.design, name.strip(), blocks)
+        except DesignError as error:
+            self.show_message(f"Group: {error.message}")
+            return None
+        if self.scene.try_edit(f"Group as {name}", plan) is None:
+            return None
+        return plan[0].group_id  # type: ignore[attr-defined, no-any-return]
+
+    def ungroup_selection(self) -> None:
+        groups = self.scene.selected_group_ids()
+        if not groups:
+            self.show_message("Ungroup: select a group's frame first")
+            return
+        self.scene.try_edit("Ungroup", [Ungroup(group_id) for group_id in groups])
+
+    def auto_layout(self) -> None:
+        plan = layout_plan(self.document.design)
+        if plan:
+            self.scene.try_edit("Auto-layout", plan)
+        self.view.fit()
+
+    # --- window state ------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        if self.files.recovery is not None:
+            self.files.recovery.close()
+        event.accept()
+
+    def open_initial(self, path: Path | None, fallback: Path | None) -> None:
+        """What the app shows first: a recovered design, else ``path``, else ``fallback``."""
+        if self.files.offer_recovery():
+            return
+        if path is not None:
+            self.files.load(path)
+        elif fallback is not None and fallback.exists():
+            self.files.load(fallback, as_copy=True)
