@@ -350,11 +350,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _wants_app(argv: list[str]) -> bool:
-    """No command (only a design file, or nothing) means the desktop app."""
+    """No command (only a design file, or nothing) means the desktop app. A lone word that is
+    neither a command nor a file (a typo: ``torch-designer chek``) stays a usage error."""
     words = [word for word in argv if word not in ("-v", "--verbose")]
     if any(word.startswith("-") for word in words):
         return False
-    return not words or (len(words) == 1 and words[0] not in _COMMANDS)
+    if not words:
+        return True
+    word = words[0]
+    return (
+        len(words) == 1
+        and word not in _COMMANDS
+        and (word.lower().endswith(".json") or Path(word).exists())
+    )
 
 
 def _has_screen() -> bool:

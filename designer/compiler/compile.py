@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from designer import __version__
@@ -11,7 +10,8 @@ from designer.compiler.emit import emit_module
 from designer.compiler.errors import CompileError, ShapeCheckError, UnsafeSourceError
 from designer.compiler.formatting import format_source
 from designer.compiler.safety import check_source
-from designer.graph import Design, DesignError, ShapeReport, check_design, design_to_dict
+from designer.graph import Design, DesignError, ShapeReport, check_design
+from designer.graph.fileformat import model_content
 from designer.graph.names import check_identifier
 
 
@@ -56,11 +56,7 @@ def compile_design(design: Design, origin: str | None = None) -> CompiledDesign:
 def design_digest(design: Design) -> str:
     """sha256 of the design's content: the same design, however saved or laid out on the
     canvas, the same digest (moving a block changes no code, so it changes no digest)."""
-    content = design_to_dict(design)
-    for block in content["blocks"]:
-        del block["position"]
-    compact = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(compact.encode()).hexdigest()
+    return hashlib.sha256(model_content(design).encode()).hexdigest()
 
 
 def _input_dtype(design: Design) -> str:

@@ -71,6 +71,12 @@ def check_position(value: object) -> tuple[float, float]:
     return (float(value[0]), float(value[1]))
 
 
+def _id_order(identifier: str) -> tuple[int, int | str]:
+    """Numbered ids ("b12") by number, others after them by name."""
+    match = _NUMBERED_ID.match(identifier)
+    return (0, int(match.group(2))) if match else (1, identifier)
+
+
 class Design:
     """A networkx-backed graph of blocks with first-class edges and nested groups."""
 
@@ -148,9 +154,10 @@ class Design:
         ]
 
     def topological_order(self) -> tuple[str, ...]:
-        """Block ids, every block after the blocks feeding it (ties broken by insertion)."""
+        """Block ids, every block after the blocks feeding it; ties broken by id (creation
+        order), so a block removed and brought back by undo takes its old place."""
         if self._order is None:
-            self._order = tuple(nx.topological_sort(self._graph))
+            self._order = tuple(nx.lexicographical_topological_sort(self._graph, key=_id_order))
         return self._order
 
     def qualified_name(self, block_id: str) -> str:
@@ -374,7 +381,8 @@ class Design:
         if len(scopes) > 1:
             raise GroupError("a group's members must all sit in the same group (or all at top)")
         scope = scopes.pop() if scopes else parent
-        if len(self.group_path(scope)) >= MAX_GROUP_DEPTH:
+        inner = max((self._nesting_below(member) for member in group_ids), default=0)
+        if len(self.group_path(scope)) + 1 + inner > MAX_GROUP_DEPTH:
             raise GroupError(f"groups nest at most {MAX_GROUP_DEPTH} deep")
         for member in block_ids:
             if self._blocks[member].kind in _TOP_LEVEL_ONLY:
@@ -471,6 +479,11 @@ class Design:
             return
         self._groups[group.id] = new
         self._notifier.emit(GroupChanged(group, new))
+
+    def _nesting_below(self, group_id: str) -> int:
+        """How many levels of groups a group holds (1 for a group without inner groups)."""
+        inner = [group.id for group in self._groups.values() if group.parent == group_id]
+        return 1 + max((self._nesting_below(child) for child in inner), default=0)
 
     def _fresh_id(self, prefix: str) -> str:
         taken = self._blocks if prefix == "b" else self._groups

@@ -23,6 +23,10 @@ from designer.graph.edits import (
     Ungroup,
 )
 from designer.graph.errors import DesignError
+from designer.graph.fileformat import (
+    LiteralValueError,
+    strict_json,
+)
 from designer.graph.layout import layered_positions
 from designer.graph.model import Edge
 from designer.graph.names import unique_name
@@ -228,7 +232,10 @@ def _top_level_names(design: Design) -> Iterable[str]:
 
 def _parse_fragment(text: str) -> dict[str, Any]:
     try:
-        document = json.loads(text)
+        # numbers as strict as in a design file: a 400-digit integer would overflow float()
+        document = strict_json(text)
+    except LiteralValueError as error:
+        raise DesignError(f"the copied blocks are damaged: {error}") from None
     except (ValueError, RecursionError):
         raise DesignError("the clipboard holds no Torch Designer blocks") from None
     if not isinstance(document, dict) or document.get("format") != FRAGMENT_FORMAT:
@@ -244,13 +251,17 @@ def _parse_fragment(text: str) -> dict[str, Any]:
         if not (
             isinstance(link, list)
             and len(link) == 3
-            and all(isinstance(i, int) and 0 <= i < len(blocks) for i in link[:2])
+            and all(_is_index(i, len(blocks)) for i in link[:2])
             and isinstance(link[2], str)
         ):
             raise DesignError(
                 f"the copied blocks are damaged: edges[{number}] is {describe_value(link)}"
             )
     return document
+
+
+def _is_index(value: object, count: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < count
 
 
 def _check_block_record(record: object, place: str) -> None:

@@ -66,6 +66,15 @@ def design_to_dict(design: Design) -> dict[str, Any]:
     }
 
 
+def model_content(design: Design) -> str:
+    """The design as compact JSON without block positions: what the model is, not where its
+    blocks sit on the canvas. Two designs with the same content compile to the same code."""
+    content = design_to_dict(design)
+    for block in content["blocks"]:
+        del block["position"]
+    return json.dumps(content, sort_keys=True, separators=(",", ":"))
+
+
 def dumps_design(design: Design) -> str:
     return json.dumps(design_to_dict(design), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
@@ -161,16 +170,10 @@ def loads_design(text: str | bytes) -> Design:
         except UnicodeDecodeError as error:
             raise DesignFileError(f"not UTF-8 text (byte {error.start})") from None
     try:
-        document = json.loads(
-            text,
-            parse_constant=_refuse_constant,
-            parse_int=_parse_int,
-            parse_float=_parse_float,
-            object_pairs_hook=_unique_keys,
-        )
+        document = strict_json(text)
     except RecursionError:
         raise DesignFileError("not a design file: the JSON is nested too deeply") from None
-    except _JsonValueError as error:
+    except LiteralValueError as error:
         raise DesignFileError(str(error)) from None
     except json.JSONDecodeError as error:
         raise DesignFileError(
@@ -195,17 +198,29 @@ def design_from_dict(document: object) -> Design:
     return design
 
 
-class _JsonValueError(ValueError):
-    pass
+class LiteralValueError(ValueError):
+    """A JSON value no design may hold: NaN, a huge number, a key given twice."""
+
+
+def strict_json(text: str | bytes) -> Any:
+    """Parse JSON as design files are parsed: ``LiteralValueError`` for what no design may
+    hold, ``json.JSONDecodeError`` for text that isn't JSON."""
+    return json.loads(
+        text,
+        parse_constant=_refuse_constant,
+        parse_int=_parse_int,
+        parse_float=_parse_float,
+        object_pairs_hook=_unique_keys,
+    )
 
 
 def _refuse_constant(name: str) -> float:
-    raise _JsonValueError(f"{name} is not a number a design may hold")
+    raise LiteralValueError(f"{name} is not a number a design may hold")
 
 
 def _parse_int(text: str) -> int:
     if len(text.lstrip("-")) > _MAX_NUMBER_DIGITS:
-        raise _JsonValueError(
+        raise LiteralValueError(
             f"the number {text[:30]}... has more than {_MAX_NUMBER_DIGITS} digits; "
             "no value in a design needs that many"
         )
@@ -215,7 +230,7 @@ def _parse_int(text: str) -> int:
 def _parse_float(text: str) -> float:
     number = float(text) if len(text) <= 64 else math.inf
     if not math.isfinite(number):
-        raise _JsonValueError(f"the number {text[:30]} is out of range for a design")
+        raise LiteralValueError(f"the number {text[:30]} is out of range for a design")
     return number
 
 
@@ -223,7 +238,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _JsonValueError(f"the key {describe_value(key)} appears twice in one object")
+            raise LiteralValueError(f"the key {describe_value(key)} appears twice in one object")
         result[key] = value
     return result
 

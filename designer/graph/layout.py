@@ -11,7 +11,7 @@ import networkx as nx
 from designer.graph.design import Design
 from designer.graph.fileformat import natural_key
 
-COLUMN_SPACING = 240.0
+COLUMN_SPACING = 280.0
 ROW_SPACING = 120.0
 
 

@@ -43,12 +43,15 @@ class FileController(QObject):
         self.recovery = recovery
         self.message = on_message
         self.untitled_name = "untitled"
-        self._autosaved_index = -1
+        self._changed_since_autosave = False
+        """Set by every design change: the undo index alone can't tell (merged spin-box steps,
+        or an edit replacing an undone one, leave the index where it was)."""
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_INTERVAL_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         document.undo_stack.cleanChanged.connect(self._clean_changed)
+        document.changed.connect(self._design_changed)
 
     # --- dialogs (tests replace these) -------------------------------------------------------
 
@@ -177,19 +180,21 @@ class FileController(QObject):
         if self.recovery is None:
             return
         stack = self.document.undo_stack
-        if stack.isClean() or stack.index() == self._autosaved_index:
+        if stack.isClean() or not self._changed_since_autosave:
             return
         try:
             self.recovery.save(self.document.design, self.document.path)
-            self._autosaved_index = stack.index()
+            self._changed_since_autosave = False
         except OSError as error:
             log.warning("autosave failed: %s", error)
             self.message(f"Autosave failed: {error}")
 
+    def _design_changed(self, _change: object) -> None:
+        self._changed_since_autosave = True
+
     def _clean_changed(self, clean: bool) -> None:
         if clean and self.recovery is not None:
             self.recovery.discard()
-            self._autosaved_index = -1
 
     def offer_recovery(self) -> bool:
         """Offer the newest orphaned autosave; True when one was restored."""

@@ -41,6 +41,9 @@ class Inspector(QScrollArea):
         super().__init__(parent)
         self.document = document
         self.setWidgetResizable(True)
+        # the form follows the dock's width (long messages wrap) instead of scrolling sideways
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(300)
         self.block_id: str | None = None
         self.group_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}

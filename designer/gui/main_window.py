@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.document = DesignDocument(parent=self)
-        self.scene = DesignScene(self.document)
+        self.scene = DesignScene(self.document, self)
         self.view = CanvasView(self.scene, self)
         self.setCentralWidget(self.view)
         self.files = FileController(self, self.document, settings, recovery, self.show_message)
@@ -80,12 +80,15 @@ class MainWindow(QMainWindow):
         self.document.shapes_checked.connect(self._show_shape_status)
         self.document.path_changed.connect(self._update_title)
         self.document.replaced.connect(self._on_replaced)
-        self.document.undo_stack.cleanChanged.connect(
-            lambda clean: self.setWindowModified(not clean)
-        )
+        # a method, not a lambda: Qt drops the connection with the window (the stack, dying
+        # with it, says "clean" once more when it held unsaved edits)
+        self.document.undo_stack.cleanChanged.connect(self._clean_changed)
         self._update_title()
         self._show_shape_status(self.document.report)
         self.resize(1400, 860)
+        self.resizeDocks(
+            [self.docks["blocks"], self.docks["inspector"]], [260, 340], Qt.Orientation.Horizontal
+        )
         self._restore_layout()
 
     # --- building ----------------------------------------------------------------------------
@@ -201,6 +204,9 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         log.info("%s", text)
         self.statusBar().showMessage(text, 10_000)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
@@ -330,6 +336,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self.files.recovery is not None:
             self.files.recovery.close()
+        self.scene.selectionChanged.disconnect(self._selection_changed)
         event.accept()
 
     def open_initial(self, path: Path | None, fallback: Path | None) -> None:

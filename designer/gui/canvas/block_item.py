@@ -36,8 +36,17 @@ class PortItem(QGraphicsEllipseItem):
         self.setPen(QPen(style.BLOCK_BORDER, 1.5))
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAcceptHoverEvents(True)
+        # the block paints its ports into its own cached pixmap (a frame at a low zoom would
+        # otherwise draw two thousand small ellipses): this item only takes the mouse, so a
+        # change to its pen or brush shows after its block's update()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         what = "output: drag to an input to connect" if is_output else f"input {port!r}"
         self.setToolTip(what)
+
+
+_PAD = style.PORT_RADIUS + 2
+_BOUNDS = QRectF(-_PAD, -2, style.BLOCK_WIDTH + 2 * _PAD, style.BLOCK_HEIGHT + 4)
+"""Every block's bounding rectangle; shared, so never changed in place."""
 
 
 class BlockItem(QGraphicsItem):
@@ -93,8 +102,7 @@ class BlockItem(QGraphicsItem):
         return item.scenePos()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        pad = style.PORT_RADIUS + 2
-        return QRectF(-pad, -2, style.BLOCK_WIDTH + 2 * pad, style.BLOCK_HEIGHT + 4)
+        return _BOUNDS  # Qt asks for it a few times per block per frame: no new rect each time
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -108,6 +116,10 @@ class BlockItem(QGraphicsItem):
         painter.setBrush(QBrush(style.BLOCK_FILL))
         painter.drawRoundedRect(rect, 6, 6)
         painter.fillRect(QRectF(1, 1, 7, style.BLOCK_HEIGHT - 2), self._colour)
+        for port in (*self.inputs.values(), *((self.output,) if self.output else ())):
+            painter.setPen(port.pen())
+            painter.setBrush(port.brush())
+            painter.drawEllipse(port.rect().translated(port.pos()))
         detail = option.levelOfDetailFromTransform(painter.worldTransform())
         if detail < style.DETAIL_SCALE:
             return

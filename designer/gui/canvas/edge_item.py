@@ -19,6 +19,13 @@ from designer.graph import Edge
 from designer.gui.canvas import style
 
 _LABEL_PAD = 3.0
+_PENS = {  # by (selected, has_error)
+    (False, False): QPen(style.EDGE, 1.8),
+    (False, True): QPen(style.ERROR, 3.0),
+    (True, False): QPen(style.SELECTED, 3.0),
+    (True, True): QPen(style.SELECTED, 3.0),
+}
+_NO_BRUSH = QBrush(Qt.BrushStyle.NoBrush)
 
 
 class EdgeItem(QGraphicsItem):
@@ -27,6 +34,7 @@ class EdgeItem(QGraphicsItem):
         self.edge = edge
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0.5)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # frames blit it
         self.label = ""
         self.has_error = False
         self._path = QPainterPath()
@@ -63,16 +71,16 @@ class EdgeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        colour = style.ERROR if self.has_error else style.EDGE
-        if self.isSelected():
-            colour = style.SELECTED
-        painter.setPen(QPen(colour, 3.0 if self.isSelected() or self.has_error else 1.8))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        # a zoom or a load repaints every edge at once: pens made once, few calls
+        selected = self.isSelected()
+        painter.setPen(_PENS[selected, self.has_error])
+        painter.setBrush(_NO_BRUSH)
         painter.drawPath(self._path)
         if not self.label:
             return
         if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_SCALE:
             return
+        colour = style.SELECTED if selected else style.ERROR if self.has_error else style.EDGE
         painter.setPen(QPen(colour, 1.0))
         painter.setBrush(QBrush(style.LABEL_FILL))
         painter.drawRoundedRect(self._label_rect, 4, 4)

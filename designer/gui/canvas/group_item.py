@@ -34,6 +34,7 @@ class GroupItem(QGraphicsItem):
         self.collapsed = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-10.0 + depth)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # frames blit it
         self._rect = QRectF(0, 0, style.COLLAPSED_WIDTH, style.COLLAPSED_HEIGHT)
         self._drag_from: QPointF | None = None
 

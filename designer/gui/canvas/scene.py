@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QPen, QUndoCommand
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -51,8 +51,8 @@ class DesignScene(QGraphicsScene):
     message = Signal(str)
     """Something to tell the user in the status bar (a refused connection, say)."""
 
-    def __init__(self, document: DesignDocument) -> None:
-        super().__init__()
+    def __init__(self, document: DesignDocument, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.document = document
         self.blocks: dict[str, BlockItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}

@@ -13,7 +13,7 @@ GROUP_MARGIN: Final = 18.0
 GROUP_HEADER: Final = 22.0
 COLLAPSED_WIDTH: Final = 170.0
 COLLAPSED_HEIGHT: Final = 44.0
-DETAIL_SCALE: Final = 0.45
+DETAIL_SCALE: Final = 0.4
 """Below this zoom, blocks drop their text: it would be unreadable and costs frame time."""
 
 CATEGORY_COLOURS: Final = {

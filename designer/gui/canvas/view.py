@@ -12,6 +12,8 @@ from designer.gui.canvas.scene import DesignScene
 ZOOM_STEP = 1.15
 MIN_SCALE = 0.05
 MAX_SCALE = 4.0
+CANVAS = QRectF(-50_000, -50_000, 100_000, 100_000)
+"""The least the scroll bars reach; ``fit`` widens it to take in a bigger design."""
 
 
 class CanvasView(QGraphicsView):
@@ -23,7 +25,7 @@ class CanvasView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setAcceptDrops(True)
-        self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
+        self.setSceneRect(CANVAS)
         self._pan_from: QPoint | None = None
         self._space_down = False
 
@@ -52,9 +54,13 @@ class CanvasView(QGraphicsView):
             if item.isVisible() and item.parentItem() is None:
                 rect = rect.united(item.sceneBoundingRect())
         if rect.isNull():
+            self.setSceneRect(CANVAS)
             self.resetTransform()
             self.centerOn(0, 0)
             return
+        # a design past the fixed canvas (1000 blocks in a row reach x = 240,000) would be cut
+        # off: neither shown whole nor reachable by the scroll bars
+        self.setSceneRect(CANVAS.united(rect.adjusted(-5_000, -5_000, 5_000, 5_000)))
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.transform().m11() > 1.0:  # a small design shows at full size, not blown up
             self.resetTransform()

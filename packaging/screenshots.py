@@ -1,0 +1,137 @@
+"""Take the README's screenshots of the real app window on an X server (Xvfb in CI-like
+machines):
+
+    xvfb-run -s "-screen 0 1920x1080x24" python packaging/screenshots.py [OUT_DIR]
+
+Each shot opens a shipped design in a fresh main window (settings and recovery files in a
+temporary folder, so the user's own are untouched), selects what the shot is about, waits for
+the shape check and grabs the window as it is on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from designer.gui.app import make_application
+from designer.gui.main_window import MainWindow
+from designer.gui.recovery import RecoveryStore
+from designer.gui.torch_loader import TorchLoader
+from designer.resources import examples_dir, resources_dir
+
+log = logging.getLogger("screenshots")
+ROOT = Path(__file__).resolve().parent.parent
+WINDOW_SIZE = (1920, 1080)
+
+
+def _settle(app: QApplication, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def _select(window: MainWindow, name: str) -> None:
+    design = window.document.design
+    for block in design.blocks.values():
+        if block.name == name:
+            window.scene.select_blocks([block.id])
+            return
+    raise SystemExit(f"no block named {name!r} to select")
+
+
+def _shot(
+    app: QApplication,
+    workdir: Path,
+    design: Path,
+    out: Path,
+    prepare: Callable[[MainWindow], None],
+) -> None:
+    settings = QSettings(str(workdir / f"{out.stem}.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, RecoveryStore(workdir / f"recovery-{out.stem}"))
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    loader = TorchLoader(window)
+    loader.loaded.connect(window.activation_palette.show_modules)
+    loader.load_now()
+    _settle(app)
+    if not window.files.load(design, as_copy=True):
+        raise SystemExit(f"could not open {design}")
+    window.document.check_now()
+    window.view.fit()
+    prepare(window)
+    _settle(app)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        raise SystemExit(f"could not write {out}")
+    log.info("wrote %s", out)
+    window.document.undo_stack.setClean()
+    window.close()
+
+
+def _hide_palettes(window: MainWindow) -> None:
+    """Room for a wide design: the palettes' docks closed, as a person would."""
+    window.docks["blocks"].hide()
+    window.docks["activations"].hide()
+    QApplication.processEvents()
+
+
+def _zoom_on(window: MainWindow, names: list[str], scale: float) -> None:
+    items = [
+        window.scene.blocks[block.id]
+        for block in window.document.design.blocks.values()
+        if block.name in names
+    ]
+    rect = items[0].sceneBoundingRect()
+    for item in items[1:]:
+        rect = rect.united(item.sceneBoundingRect())
+    window.view.resetTransform()
+    window.view.scale(scale, scale)
+    window.view.centerOn(rect.center())
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        print("run me on an X server, e.g. under xvfb-run", file=sys.stderr)
+        return 2
+    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else resources_dir() / "screenshots"
+    app = make_application()
+    examples = examples_dir()
+    with tempfile.TemporaryDirectory() as temporary:
+        workdir = Path(temporary)
+        _shot(
+            app,
+            workdir,
+            examples / "seed_final.json",
+            out_dir / "seed_final.png",
+            lambda window: _select(window, "conv_blocks"),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "unet_small.json",
+            out_dir / "unet_small.png",
+            lambda window: (
+                _hide_palettes(window),
+                _zoom_on(window, ["enc1", "skip1"], 0.62),
+                _select(window, "skip2"),
+            ),
+        )
+        _shot(
+            app,
+            workdir,
+            ROOT / "tests" / "data" / "seed_final_buggy.json",
+            out_dir / "shape_error.png",
+            lambda window: _select(window, "dec_blocks"),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
