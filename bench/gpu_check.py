@@ -19,10 +19,10 @@ import torch
 
 from designer.compiler import compile_design
 from designer.graph import load_design
-from designer.runtime import BenchWorker, MeasureSettings, RunError
-from designer.runtime.memory import format_bytes
+from designer.runtime import MeasureSettings, RunError, TorchWorker
 from designer.runtime.results import BatchResult
 from designer.text_table import text_table
+from designer.units import format_bytes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 BATCH = 8
@@ -65,7 +65,7 @@ def check(names: list[str], cpu: bool, budget_s: float) -> tuple[list[list[str]]
     rows: list[list[str]] = []
     notes: list[str] = []
     started = time.monotonic()
-    with BenchWorker() as worker:
+    with TorchWorker() as worker:
         for dtype, use_compile in _variants(cpu):
             for name in names:
                 label = [name, dtype, "yes" if use_compile else "no", str(BATCH)]

@@ -212,7 +212,7 @@ def _export_command(arguments: argparse.Namespace) -> int:
 
 
 def _bench_command(arguments: argparse.Namespace) -> int:
-    from designer.runtime import BenchWorker, MeasureSettings
+    from designer.runtime import MeasureSettings, TorchWorker
     from designer.runtime.report import results_json, results_table
 
     batches = _batch_sizes(arguments)
@@ -233,7 +233,7 @@ def _bench_command(arguments: argparse.Namespace) -> int:
     design, compiled = _compile(arguments.design)
     progress = _progress_line if sys.stderr.isatty() else None
     try:
-        with BenchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
+        with TorchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
             results = worker.run(compiled, design, settings, on_progress=progress)
     finally:
         if progress is not None:

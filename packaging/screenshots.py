@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def _shot(
         raise SystemExit(f"could not open {design}")
     window.document.check_now()
     window.view.fit()
+    window.model_docks.start()
+    if window.document.report.ok:
+        _wait(app, lambda: window.model_docks.live.analysis is not None, "the model")
     prepare(window)
     _settle(app)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +76,31 @@ def _shot(
     log.info("wrote %s", out)
     window.document.undo_stack.setClean()
     window.close()
+
+
+def _wait(app: QApplication, done: Callable[[], bool], what: str, limit_s: float = 120) -> None:
+    deadline = time.monotonic() + limit_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gave up waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _show_tab(window: MainWindow, name: str) -> None:
+    window.docks[name].raise_()
+    QApplication.processEvents()
+
+
+def _benchmark(app: QApplication, window: MainWindow, sweep: str) -> None:
+    panel = window.model_docks.bench_panel
+    _show_tab(window, "benchmark")
+    panel.batches.setText(sweep)
+    if not panel.start():
+        raise SystemExit(f"the benchmark didn't start: {panel.status.text()}")
+    _wait(app, lambda: not window.model_docks.runner.running, "the benchmark", 600)
+    if not panel.results:
+        raise SystemExit(f"the benchmark failed: {panel.status.text()}")
 
 
 def _hide_palettes(window: MainWindow) -> None:
@@ -110,7 +139,21 @@ def main() -> int:
             workdir,
             examples / "seed_final.json",
             out_dir / "seed_final.png",
-            lambda window: _select(window, "conv_blocks"),
+            lambda window: (_select(window, "conv_blocks"), _show_tab(window, "model")),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "seed_final.json",
+            out_dir / "code_panel.png",
+            lambda window: (_select(window, "dec_blocks"), _show_tab(window, "code")),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "lenet5.json",
+            out_dir / "bench_panel.png",
+            lambda window: _benchmark(app, window, "1, 8, 32, 128"),
         )
         _shot(
             app,

@@ -47,6 +47,7 @@ def run_app(path: Path | None) -> int:
     log.info("window shown %.0f ms after start", (time.perf_counter() - started) * 1000)
     loader = TorchLoader(window)
     loader.loaded.connect(window.activation_palette.show_modules)
+    loader.loaded.connect(lambda _modules: window.model_docks.start())
     loader.failed.connect(window.show_message)
 
     def after_first_frame() -> None:

@@ -10,13 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
     QStyle,
-    QWidget,
 )
 
 from designer.graph import DesignError, ShapeReport
@@ -32,9 +30,11 @@ from designer.graph.edits import Ungroup
 from designer.gui.canvas import mime
 from designer.gui.canvas.scene import DesignScene
 from designer.gui.canvas.view import CanvasView
+from designer.gui.docks import add_dock
 from designer.gui.document import DesignDocument
 from designer.gui.file_controller import FileController
 from designer.gui.inspector import Inspector
+from designer.gui.model_docks import ModelDocks
 from designer.gui.palettes import ActivationPalette, BlockPalette
 from designer.gui.recovery import RecoveryStore
 from designer.resources import example_paths
@@ -58,16 +58,18 @@ class MainWindow(QMainWindow):
         self.activation_palette = ActivationPalette()
         self.inspector = Inspector(self.document)
         self.docks = {
-            "blocks": self._dock(
-                "Blocks", self.block_palette, Qt.DockWidgetArea.LeftDockWidgetArea
+            "blocks": add_dock(
+                self, "Blocks", self.block_palette, Qt.DockWidgetArea.LeftDockWidgetArea
             ),
-            "activations": self._dock(
-                "Activations", self.activation_palette, Qt.DockWidgetArea.LeftDockWidgetArea
+            "activations": add_dock(
+                self, "Activations", self.activation_palette, Qt.DockWidgetArea.LeftDockWidgetArea
             ),
-            "inspector": self._dock(
-                "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+            "inspector": add_dock(
+                self, "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
             ),
         }
+        self.model_docks = ModelDocks(self, self.document, self.scene, self.show_message)
+        self.docks.update(self.model_docks.docks)
         self.shape_status = QLabel()
         self.statusBar().addPermanentWidget(self.shape_status)
         self.actions_by_name: dict[str, QAction] = {}
@@ -89,16 +91,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.docks["blocks"], self.docks["inspector"]], [260, 340], Qt.Orientation.Horizontal
         )
+        self.resizeDocks([self.docks["model"]], [300], Qt.Orientation.Vertical)
         self._restore_layout()
 
     # --- building ----------------------------------------------------------------------------
-
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{title.lower()}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
 
     def _action(
         self,
@@ -159,6 +155,7 @@ class MainWindow(QMainWindow):
         self._fill_examples(self.examples_menu)
         file_menu.addSeparator()
         file_menu.addActions([named["save"], named["save_as"]])
+        file_menu.addMenu(self.model_docks.export_menu)
         file_menu.addSeparator()
         file_menu.addAction(named["quit"])
         edit = self.menuBar().addMenu("&Edit")
@@ -337,6 +334,7 @@ class MainWindow(QMainWindow):
         if self.files.recovery is not None:
             self.files.recovery.close()
         self.scene.selectionChanged.disconnect(self._selection_changed)
+        self.model_docks.close()
         event.accept()
 
     def open_initial(self, path: Path | None, fallback: Path | None) -> None:

@@ -15,12 +15,11 @@ from designer.runtime.measure import measure_forward
 from designer.runtime.peaks import dense_peak_tflops
 from designer.runtime.results import BatchResult, Progress
 from designer.runtime.settings import MeasureSettings
-from designer.runtime.worker import BenchWorker
+from designer.runtime.worker import TorchWorker
 
 __all__ = [
     "DTYPES",
     "BatchResult",
-    "BenchWorker",
     "DeviceInfo",
     "MeasureSettings",
     "MeasurementError",
@@ -30,6 +29,7 @@ __all__ = [
     "RunTimeoutError",
     "RuntimeSettingsError",
     "TooLargeError",
+    "TorchWorker",
     "WorkerCrashedError",
     "available_devices",
     "dense_peak_tflops",

@@ -30,13 +30,13 @@ from designer.runtime.memory import (
     MemoryEstimate,
     available_bytes,
     estimate_memory,
-    format_bytes,
     tensor_bytes,
 )
 from designer.runtime.peaks import dense_peak_tflops
 from designer.runtime.results import BatchResult, Progress
 from designer.runtime.settings import MeasureSettings, ResolvedSettings, resolve_settings
 from designer.runtime.timing import Timing, synchronize, time_call
+from designer.units import format_bytes
 
 logger = logging.getLogger(__name__)
 

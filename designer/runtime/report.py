@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from designer.runtime.memory import format_bytes
 from designer.runtime.results import BatchResult
 from designer.text_table import text_table
+from designer.units import format_bytes
 
 Column = tuple[str, Callable[[BatchResult], str | None]]
 

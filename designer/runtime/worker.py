@@ -1,10 +1,11 @@
-"""Runs measurements in a separate, long-lived worker process.
+"""Runs torch work in a separate, long-lived worker process: timed forward passes, and the
+app's model analysis (``print(model)``, module table, FLOPs) and exports.
 
 A crash, an out-of-memory error, a hang or a ``torch.compile`` in the worker can't take the
-caller down: the caller gets a ``RunError`` and the next run starts a fresh worker. The worker
-is spawned (never forked: CUDA and threads don't survive a fork), imports torch once and is
-reused between runs. It receives the design and the generated source as plain data and
-streams back progress and results.
+caller down: the caller gets a ``RunError`` and the next request starts a fresh worker. The
+worker is spawned (never forked: CUDA and threads don't survive a fork), imports torch once and
+is reused between requests. It receives designs and generated source as plain data and streams
+back progress and results.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
+from designer.compiler.analysis import ModelAnalysis
 from designer.compiler.compile import CompiledDesign
 from designer.graph import Design, dumps_design
+from designer.runtime.devices import DeviceInfo
 from designer.runtime.errors import (
     RunCancelledError,
     RunError,
@@ -30,7 +33,15 @@ from designer.runtime.errors import (
 )
 from designer.runtime.results import BatchResult, Progress
 from designer.runtime.settings import MeasureSettings
-from designer.runtime.worker_process import RunRequest, rebuild_error, worker_main
+from designer.runtime.worker_process import (
+    AnalyseRequest,
+    DevicesRequest,
+    ExportRequest,
+    ExportTarget,
+    RunRequest,
+    rebuild_error,
+    worker_main,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +51,12 @@ STOP_GRACE_S = 5.0
 """How long a worker asked to stop (or terminated) gets before it is killed."""
 
 
-class BenchWorker:
-    """A worker process that measures compiled designs; one run at a time.
+class TorchWorker:
+    """A worker process for torch work; one request at a time.
 
-    ``run`` blocks until the results come back; ``cancel`` (from another thread) stops it.
-    Use it as a context manager, or call ``close`` when done.
+    ``run``, ``analyse`` and ``export`` block until the answer comes back; ``cancel`` (from
+    another thread) stops the request in progress. Use it as a context manager, or call
+    ``close`` when done.
     """
 
     def __init__(self, log_level: int = logging.WARNING) -> None:
@@ -56,8 +68,11 @@ class BenchWorker:
         self._state_lock = threading.Lock()
         self._running = False
         self._cancelled = False
+        self._closes = 0
+        """How often ``close`` was called: a request that waited for its turn across a close
+        is cancelled rather than start a worker nobody will close."""
 
-    def __enter__(self) -> BenchWorker:
+    def __enter__(self) -> TorchWorker:
         return self
 
     def __exit__(
@@ -100,7 +115,52 @@ class BenchWorker:
         request = RunRequest(
             dumps_design(design), compiled.source, compiled.design_digest, settings
         )
+        results = self._exchange(request, on_progress, timeout_s)
+        if not isinstance(results, list):
+            raise RunError("the worker sent an unexpected answer to a run")
+        return results
+
+    def analyse(
+        self, design: Design, origin: str | None = None, *, timeout_s: float | None = None
+    ) -> ModelAnalysis:
+        """``analyse_design`` in the worker: raises the compiler's errors as ``RunError``s
+        whose message is the compiler's."""
+        answer = self._exchange(AnalyseRequest(dumps_design(design), origin), None, timeout_s)
+        if not isinstance(answer, ModelAnalysis):
+            raise RunError("the worker sent an unexpected answer to an analysis")
+        return answer
+
+    def export(
+        self,
+        design: Design,
+        target: ExportTarget,
+        *,
+        timeout_s: float | None = None,
+    ) -> list[str]:
+        """Write an export in the worker (real weights take real memory: an out-of-memory
+        there can't take the caller down); returns the paths written."""
+        answer = self._exchange(ExportRequest(dumps_design(design), target), None, timeout_s)
+        if not isinstance(answer, list):
+            raise RunError("the worker sent an unexpected answer to an export")
+        return [str(path) for path in answer]
+
+    def devices(self, *, timeout_s: float | None = None) -> list[DeviceInfo]:
+        """The devices torch sees in the worker: the CPU, each CUDA GPU by name, MPS."""
+        answer = self._exchange(DevicesRequest(), None, timeout_s)
+        if not isinstance(answer, list):
+            raise RunError("the worker sent an unexpected answer to a device query")
+        return answer
+
+    def _exchange(
+        self,
+        request: object,
+        on_progress: Callable[[Progress], None] | None,
+        timeout_s: float | None,
+    ) -> object:
+        closes = self._closes
         with self._run_lock:
+            if self._closes != closes:
+                raise RunCancelledError("the worker was closed before the request's turn came")
             self._begin()
             try:
                 connection = self._ensure_worker()
@@ -111,7 +171,7 @@ class BenchWorker:
                     if kind == "progress" and isinstance(payload, Progress):
                         if on_progress is not None:
                             on_progress(payload)
-                    elif kind == "result" and isinstance(payload, list):
+                    elif kind == "result":
                         return payload
                     elif kind == "error":
                         raise rebuild_error(payload)  # type: ignore[arg-type]
@@ -129,15 +189,20 @@ class BenchWorker:
         """Stop the run in progress, if any: its worker is terminated and ``run`` raises
         ``RunCancelledError``. Safe to call from any thread."""
         with self._state_lock:
-            if not self._running or self._process is None:
+            if not self._running:
                 return
-            self._cancelled = True
+            self._cancelled = True  # a worker about to start is not started (_ensure_worker)
             process = self._process
+        if process is None:
+            return
         logger.info("cancelling the run: terminating worker %s", process.pid)
         process.terminate()
 
     def close(self) -> None:
-        """Stop the worker (asking first, then terminating it); a later run starts a new one."""
+        """Stop the worker (asking first, then terminating it); requests waiting for their turn
+        are cancelled; a later run starts a new one."""
+        with self._state_lock:
+            self._closes += 1
         self.cancel()
         with self._run_lock:
             if self._connection is not None and self._process is not None:
@@ -165,11 +230,13 @@ class BenchWorker:
         process = self._context.Process(
             target=worker_main,
             args=(theirs, self._log_level),
-            name="torch-designer-bench",
+            name="torch-designer-worker",
             daemon=True,
         )
         with self._state_lock:
             if self._cancelled:
+                ours.close()
+                theirs.close()
                 raise RunCancelledError("the run was cancelled")
             process.start()
             self._process, self._connection = process, ours
@@ -178,7 +245,7 @@ class BenchWorker:
         if kind != "ready":
             self._discard()
             raise RunError(f"the worker sent an unexpected message ({kind}) while starting")
-        logger.info("benchmark worker %s ready", payload)
+        logger.info("torch worker %s ready", payload)
         return ours
 
     def _receive(self, deadline: float | None, timeout_s: float | None) -> tuple[str, object]:
@@ -203,7 +270,7 @@ class BenchWorker:
                 description = _exit_description(process.exitcode)
                 self._discard()
                 raise WorkerCrashedError(
-                    f"the benchmark worker died ({description}); the next run starts a new one"
+                    f"the worker process died ({description}); the next run starts a new one"
                 )
             if deadline is not None and time.monotonic() >= deadline:
                 self._discard()

@@ -1,9 +1,10 @@
-"""The worker process's side of ``BenchWorker``: it receives runs as plain data, measures them
+"""The worker process's side of ``TorchWorker``: it receives runs as plain data, measures them
 and sends back progress, results and errors.
 
-Messages to the worker: a ``RunRequest``, or None to stop. Messages back: ``("ready", pid)``
-once torch is imported, then per run any number of ``("progress", Progress)`` and one of
-``("result", list[BatchResult])`` or ``("error", ErrorReport)``.
+Messages to the worker: a ``RunRequest``, ``AnalyseRequest`` or ``ExportRequest``, or None to
+stop. Messages back: ``("ready", pid)`` once torch is imported, then per request any number of
+``("progress", Progress)`` and one of ``("result", ...)`` (a list of ``BatchResult``, a
+``ModelAnalysis``, or the list of paths an export wrote) or ``("error", ErrorReport)``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,34 @@ class RunRequest:
     """The generated module the caller compiled: exactly what runs."""
     design_digest: str
     settings: MeasureSettings
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyseRequest:
+    design_json: str
+    origin: str | None = None
+    """The design's file name, quoted in the source's header."""
+
+
+@dataclass(frozen=True, slots=True)
+class DevicesRequest:
+    """Which devices the worker's torch sees (asking there keeps CUDA out of the caller)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTarget:
+    format: str
+    """``py``, ``onnx`` or ``pt2``."""
+    path: str
+    weights: bool = False
+    """With ``py``: also write freshly initialised weights beside it."""
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    design_json: str
+    target: ExportTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +108,21 @@ def rebuild_error(report: ErrorReport) -> RunError:
         return MeasurementError(report.message, batch=fields.get("batch"))
     if report.kind == "RuntimeSettingsError":
         return RuntimeSettingsError(report.message)
-    if report.kind == "RunError":
-        return RunError(report.message)
+    if report.kind == "RunError" or report.kind in _COMPILER_ERRORS:
+        return RunError(report.message)  # already written for the user
     return MeasurementError(f"the run failed: {report.kind}: {report.message}", batch=None)
+
+
+_COMPILER_ERRORS = frozenset(
+    {
+        "CompileError",
+        "ShapeCheckError",
+        "UnsafeSourceError",
+        "GeneratedCodeError",
+        "ModelRunError",
+        "MissingExtraError",
+    }
+)
 
 
 def worker_main(connection: Connection, log_level: int) -> None:
@@ -99,12 +140,60 @@ def worker_main(connection: Connection, log_level: int) -> None:
         if request is None:
             return
         try:
-            results = _run(request, connection)
+            results = _answer(request, connection)
         except Exception as error:
             logger.debug("run failed", exc_info=True)
             connection.send(("error", report_error(error)))
         else:
             connection.send(("result", results))
+
+
+def _answer(request: object, connection: Connection) -> object:
+    if isinstance(request, RunRequest):
+        return _run(request, connection)
+    if isinstance(request, AnalyseRequest):
+        return _analyse(request)
+    if isinstance(request, ExportRequest):
+        return _export(request)
+    if isinstance(request, DevicesRequest):
+        from designer.runtime.devices import available_devices
+
+        return available_devices()
+    raise RunError(f"the worker can't handle a {type(request).__name__}")
+
+
+def _analyse(request: AnalyseRequest) -> object:
+    from designer.compiler.analysis import analyse_design
+    from designer.graph import loads_design
+
+    return analyse_design(loads_design(request.design_json), request.origin)
+
+
+def _export(request: ExportRequest) -> list[str]:
+    from pathlib import Path
+
+    from designer.compiler import compile_design
+    from designer.compiler.export import (
+        export_onnx,
+        export_pt2,
+        export_source,
+        export_with_weights,
+    )
+    from designer.graph import loads_design
+
+    design = loads_design(request.design_json)
+    target = request.target
+    compiled = compile_design(design, target.origin)
+    path = Path(target.path)
+    if target.format == "py" and target.weights:
+        return [str(written) for written in export_with_weights(compiled, path)]
+    if target.format == "py":
+        return [str(export_source(compiled, path))]
+    if target.format == "onnx":
+        return [str(export_onnx(compiled, design, path))]
+    if target.format == "pt2":
+        return [str(export_pt2(compiled, design, path))]
+    raise RunError(f"unknown export format {target.format!r}")
 
 
 def _run(request: RunRequest, connection: Connection) -> object:

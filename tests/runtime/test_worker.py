@@ -14,7 +14,6 @@ import pytest
 from designer.compiler import CompiledDesign, compile_design
 from designer.graph import Design, load_design
 from designer.runtime import (
-    BenchWorker,
     MeasurementError,
     MeasureSettings,
     Progress,
@@ -22,6 +21,7 @@ from designer.runtime import (
     RunTimeoutError,
     RuntimeSettingsError,
     TooLargeError,
+    TorchWorker,
     WorkerCrashedError,
 )
 from designer.runtime.worker_process import rebuild_error, report_error
@@ -33,8 +33,8 @@ LONG = {"device": "cpu", "warmup": 1, "min_run_time": 60.0, "max_run_time": 60.0
 
 
 @pytest.fixture(scope="module")
-def worker() -> Iterator[BenchWorker]:
-    with BenchWorker() as bench_worker:
+def worker() -> Iterator[TorchWorker]:
+    with TorchWorker() as bench_worker:
         bench_worker.start()
         yield bench_worker
 
@@ -50,7 +50,7 @@ def _settings(base: dict[str, Any], **changes: Any) -> MeasureSettings:
 
 
 def test_results_come_back_with_every_field(
-    worker: BenchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
 ) -> None:
     compiled, design = lenet
     results = worker.run(compiled, design, _settings(QUICK, batches=(1, 4)))
@@ -68,7 +68,7 @@ def test_results_come_back_with_every_field(
 
 
 def test_the_worker_is_reused_and_progress_arrives_in_order(
-    worker: BenchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
 ) -> None:
     compiled, design = lenet
     worker.run(compiled, design, _settings(QUICK))
@@ -89,7 +89,7 @@ def test_the_worker_is_reused_and_progress_arrives_in_order(
     [({"batches": (0,)}, "batch size 0"), ({"device": "tpu"}, "tpu")],
 )
 def test_settings_errors_come_back_as_themselves(
-    worker: BenchWorker,
+    worker: TorchWorker,
     lenet: tuple[CompiledDesign, Design],
     changes: dict[str, Any],
     message: str,
@@ -101,7 +101,7 @@ def test_settings_errors_come_back_as_themselves(
     assert worker.pid == pid  # a refusal leaves the worker as it was
 
 
-def test_a_design_too_large_is_refused_with_the_estimate(worker: BenchWorker) -> None:
+def test_a_design_too_large_is_refused_with_the_estimate(worker: TorchWorker) -> None:
     # 200,000 x 200,000 float32 weights: 160 GB, estimated on meta, never allocated
     design = Design("Huge")
     source = design.add_block("input", name="x", params={"shape": [1, 200_000]}).id
@@ -138,7 +138,7 @@ def _call_when_measuring(action: Any) -> Any:
 
 
 def test_a_killed_worker_is_a_crash_and_the_next_run_gets_a_new_one(
-    worker: BenchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
 ) -> None:
     compiled, design = lenet
     pid = worker.pid
@@ -152,7 +152,7 @@ def test_a_killed_worker_is_a_crash_and_the_next_run_gets_a_new_one(
 
 
 def test_a_run_past_its_timeout_is_stopped(
-    worker: BenchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
 ) -> None:
     compiled, design = lenet
     worker.start()
@@ -166,7 +166,7 @@ def test_a_run_past_its_timeout_is_stopped(
 
 
 def test_cancel_from_another_thread_stops_the_run_quickly(
-    worker: BenchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
 ) -> None:
     compiled, design = lenet
     worker.start()
@@ -187,7 +187,7 @@ def test_cancel_from_another_thread_stops_the_run_quickly(
     assert len(worker.run(compiled, design, _settings(QUICK))) == 1
 
 
-def test_cancel_without_a_run_does_nothing(worker: BenchWorker) -> None:
+def test_cancel_without_a_run_does_nothing(worker: TorchWorker) -> None:
     worker.start()
     pid = worker.pid
     worker.cancel()
@@ -195,7 +195,7 @@ def test_cancel_without_a_run_does_nothing(worker: BenchWorker) -> None:
 
 
 def test_close_stops_the_worker() -> None:
-    bench_worker = BenchWorker()
+    bench_worker = TorchWorker()
     bench_worker.start()
     pid = bench_worker.pid
     bench_worker.close()

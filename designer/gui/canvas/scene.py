@@ -59,6 +59,7 @@ class DesignScene(QGraphicsScene):
         self.groups: dict[str, GroupItem] = {}
         self._collapsed: set[str] = set()
         self._syncing = False
+        self._shown_report: ShapeReport | None = None
         self._wire: QGraphicsLineItem | None = None
         self._wire_source: str | None = None
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -168,6 +169,9 @@ class DesignScene(QGraphicsScene):
 
     def apply_report(self, report: ShapeReport, everything: bool = False) -> None:
         """Show a fresh shape report: labels and colours of the blocks it recomputed."""
+        if report is self._shown_report and not everything:
+            return  # opening a file shows its report from rebuild(), then announces it
+        self._shown_report = report
         block_problems: dict[str, list[str]] = defaultdict(list)
         edge_problems: dict[Edge, list[str]] = defaultdict(list)
         for problem in report.problems:

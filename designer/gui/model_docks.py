@@ -1,0 +1,181 @@
+"""The live model beside the canvas: the model, code and benchmark panels in docks, kept in
+step with the design, with selection shared between the canvas and the model tree, and the
+compiler's exports on the File menu and the code panel."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
+
+from designer.graph import dumps_design
+from designer.gui.canvas.scene import DesignScene
+from designer.gui.docks import add_dock
+from designer.gui.document import DesignDocument
+from designer.gui.live_model import LiveModel
+from designer.gui.model_service import BenchRunner, ModelService
+from designer.gui.panels.bench_panel import BenchPanel
+from designer.gui.panels.code_panel import CodePanel
+from designer.gui.panels.model_panel import ModelPanel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from designer.compiler.analysis import ModelAnalysis
+
+log = logging.getLogger(__name__)
+
+_BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+EXPORTS = (
+    ("py", False, "Python module (.py)…", "Python (*.py)", ".py"),
+    ("py", True, "Python module and weights (.py + .pt)…", "Python (*.py)", ".py"),
+    ("onnx", False, "ONNX (.onnx)…", "ONNX (*.onnx)", ".onnx"),
+    ("pt2", False, "torch.export program (.pt2)…", "PyTorch programs (*.pt2)", ".pt2"),
+)
+
+
+class ModelDocks(QObject):
+    def __init__(
+        self,
+        window: QMainWindow,
+        document: DesignDocument,
+        scene: DesignScene,
+        on_message: Callable[[str], None],
+    ) -> None:
+        super().__init__(window)
+        self.window, self.document, self.scene = window, document, scene
+        self.message = on_message
+        self.service = ModelService(self)
+        self.runner = BenchRunner(self)
+        self.live = LiveModel(document, self.service)
+        self.model_panel = ModelPanel()
+        self.code_panel = CodePanel()
+        self.bench_panel = BenchPanel(document, self.runner)
+        self.docks = {
+            "model": add_dock(window, "Model", self.model_panel, _BOTTOM),
+            "code": add_dock(window, "Code", self.code_panel, _BOTTOM),
+            "benchmark": add_dock(window, "Benchmark", self.bench_panel, _BOTTOM),
+        }
+        window.tabifyDockWidget(self.docks["model"], self.docks["code"])
+        window.tabifyDockWidget(self.docks["code"], self.docks["benchmark"])
+        self.docks["model"].raise_()
+        self.export_menu = QMenu("E&xport", window)
+        for format_, weights, label, _filter, _suffix in EXPORTS:
+            action = QAction(label, window)
+            action.triggered.connect(
+                lambda _checked=False, f=format_, w=weights: self.ask_export(f, w)
+            )
+            self.export_menu.addAction(action)
+        self.code_panel.export_button.setMenu(self.export_menu)
+        self._syncing = False
+        self.live.updated.connect(self._show)
+        self.live.unavailable.connect(self._unavailable)
+        self.live.busy_changed.connect(self._busy)
+        self.model_panel.module_selected.connect(self._module_picked)
+        self.scene.selectionChanged.connect(self._canvas_selection)
+        self.service.exported.connect(self._exported)
+        self.service.export_failed.connect(self._export_failed)
+        self.service.devices_found.connect(self.bench_panel.show_devices)
+        self.ask_path: Callable[[str, str, str], Path | None] = self._ask_path
+
+    def start(self) -> None:
+        """Torch can be used now: build the model and ask which devices there are."""
+        self.live.enable()
+        self.service.find_devices()
+
+    def close(self) -> None:
+        self.scene.selectionChanged.disconnect(self._canvas_selection)
+        self.runner.cancel()
+        self.runner.close()
+        self.service.close()
+
+    # --- showing the model -------------------------------------------------------------------
+
+    def _show(self, analysis: ModelAnalysis) -> None:
+        self.model_panel.show_ready()
+        self.model_panel.show_analysis(analysis)
+        origin = self.live.origin() or "the open design"
+        self.code_panel.show_source(
+            analysis.source, f"{analysis.class_name}: the module Export writes ({origin})"
+        )
+        self._canvas_selection()
+
+    def _unavailable(self, lines: list[str]) -> None:
+        self.model_panel.show_problems(lines)
+        self.code_panel.show_problems(lines)
+
+    def _busy(self, busy: bool) -> None:
+        title = "Model (updating…)" if busy else "Model"
+        self.docks["model"].setWindowTitle(title)
+
+    # --- selection, both ways ----------------------------------------------------------------
+
+    def _canvas_selection(self) -> None:
+        if self._syncing:
+            return
+        analysis = self.live.analysis
+        if analysis is None:
+            return
+        blocks = self.scene.selected_block_ids()
+        block = blocks[0] if len(blocks) == 1 else None
+        self.model_panel.select_module(analysis.block_modules.get(block) if block else None)
+        self.code_panel.mark_lines(analysis.block_lines.get(block, ()) if block else ())
+
+    def _module_picked(self, module: str) -> None:
+        blocks = self.live.block_for_module(module)
+        self._syncing = True
+        try:
+            self.scene.select_blocks(blocks)
+        finally:
+            self._syncing = False
+        analysis = self.live.analysis
+        if analysis is not None and len(blocks) == 1:
+            self.code_panel.mark_lines(analysis.block_lines.get(blocks[0], ()))
+            item = self.scene.blocks.get(blocks[0])
+            if item is not None:
+                item.ensureVisible()
+
+    # --- exports -----------------------------------------------------------------------------
+
+    def _ask_path(self, title: str, file_filter: str, suggestion: str) -> Path | None:
+        chosen, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, file_filter)
+        return Path(chosen) if chosen else None
+
+    def ask_export(self, format_: str, weights: bool) -> bool:
+        if not self.document.report.ok:
+            self.message("Export: fix the shape errors first")
+            return False
+        label, file_filter, suffix = next(
+            (entry[2], entry[3], entry[4])
+            for entry in EXPORTS
+            if entry[0] == format_ and entry[1] == weights
+        )
+        folder = self.document.path.parent if self.document.path else Path.cwd()
+        stem = self.document.path.stem if self.document.path else "model"
+        path = self.ask_path(f"Export {label.rstrip('…')}", file_filter, str(folder / stem))
+        if path is None:
+            return False
+        if not path.suffix:
+            path = path.with_suffix(suffix)
+        return self.export_to(format_, weights, path)
+
+    def export_to(self, format_: str, weights: bool, path: Path) -> bool:
+        from designer.runtime.worker_process import ExportTarget
+
+        if self.document.path is not None and path.resolve() == self.document.path:
+            self.message("Export: that is the design file itself; choose another name")
+            return False
+        target = ExportTarget(format_, str(path), weights, self.live.origin())
+        self.service.export(dumps_design(self.document.design), target)
+        self.message(f"Exporting {path.name}…")
+        return True
+
+    def _exported(self, paths: list[str]) -> None:
+        self.message("Exported " + ", ".join(paths))
+
+    def _export_failed(self, message: str) -> None:
+        self.message(f"Export failed: {message}")

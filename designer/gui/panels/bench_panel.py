@@ -1,0 +1,223 @@
+"""The benchmark panel: device, batch size or sweep, dtype, channels_last and torch.compile;
+Run and Cancel; progress; a table of results and a chart of latency and throughput against
+batch size. Runs happen in a worker process; the last results stay until the design changes,
+then they are marked stale."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.graph import dumps_design
+from designer.graph.fileformat import model_content
+from designer.gui.document import DesignDocument
+from designer.gui.model_service import BenchRunner
+from designer.gui.panels.bench_chart import BenchChart
+
+if TYPE_CHECKING:
+    from designer.runtime import BatchResult, DeviceInfo, Progress
+
+DTYPE_CHOICES = ("fp32", "bf16", "fp16")
+MAX_SWEEP = 16
+
+
+class BenchPanel(QWidget):
+    def __init__(
+        self, document: DesignDocument, runner: BenchRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.document, self.runner = document, runner
+        self.device = QComboBox()
+        self.device.addItem("auto (CUDA, then MPS, then CPU)", "auto")
+        self.batches = QLineEdit("1")
+        self.batches.setToolTip("one batch size, or a sweep: 1, 8, 32")
+        self.dtype = QComboBox()
+        self.dtype.addItems(DTYPE_CHOICES)
+        self.channels_last = QCheckBox("channels_last")
+        self.compile = QCheckBox("torch.compile")
+        self.run_button = QPushButton("Run")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status = QLabel("Run times the forward pass in a separate process.")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.chart = BenchChart()
+        self._layout_widgets()
+        self.results: list[BatchResult] = []
+        self.results_key: str | None = None
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(runner.cancel)
+        runner.progress.connect(self._progress)
+        runner.finished.connect(self._finished)
+        runner.failed.connect(self._failed)
+        runner.running_changed.connect(self._running)
+        document.shapes_checked.connect(lambda _report: self._mark_stale())
+        document.replaced.connect(self._mark_stale)
+
+    def _layout_widgets(self) -> None:
+        form = QFormLayout()
+        form.addRow("device", self.device)
+        form.addRow("batch", self.batches)
+        form.addRow("dtype", self.dtype)
+        options = QHBoxLayout()
+        options.addWidget(self.channels_last)
+        options.addWidget(self.compile)
+        form.addRow(options)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.status)
+        controls = QWidget()
+        controls.setLayout(form)
+        controls.setMaximumWidth(360)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.chart)
+        splitter.setSizes([600, 400])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(controls)
+        column = QVBoxLayout()
+        column.addWidget(splitter)
+        layout.addLayout(column, 1)
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def show_devices(self, devices: Sequence[DeviceInfo]) -> None:
+        current = self.device.currentData()
+        while self.device.count() > 1:
+            self.device.removeItem(1)
+        for info in devices:
+            self.device.addItem(f"{info.name}: {info.description}", info.name)
+        self.device.setCurrentIndex(max(0, self.device.findData(current)))
+
+    def batch_sizes(self) -> tuple[int, ...]:
+        """The batch sizes typed; ``ValueError`` with the reason when they aren't valid."""
+        parts = [part for part in re.split(r"[,\s]+", self.batches.text().strip()) if part]
+        if not parts:
+            raise ValueError("type a batch size, or a sweep such as 1, 8, 32")
+        sizes = []
+        for part in parts:
+            if not part.isdigit() or int(part) < 1:
+                raise ValueError(f"batch size {part!r} is not a whole number of at least 1")
+            sizes.append(int(part))
+        if len(sizes) > MAX_SWEEP:
+            raise ValueError(f"a sweep takes at most {MAX_SWEEP} batch sizes")
+        return tuple(dict.fromkeys(sizes))
+
+    # --- running -----------------------------------------------------------------------------
+
+    def start(self) -> bool:
+        from designer.runtime import MeasureSettings
+
+        if not self.document.report.ok:
+            self._say("Fix the shape errors first: the model can't be built.", error=True)
+            return False
+        try:
+            batches = self.batch_sizes()
+        except ValueError as error:
+            self._say(str(error), error=True)
+            return False
+        settings = MeasureSettings(
+            device=str(self.device.currentData()),
+            dtype=self.dtype.currentText(),
+            batches=batches,
+            channels_last=self.channels_last.isChecked(),
+            compile=self.compile.isChecked(),
+        )
+        design = self.document.design
+        self._running_key = model_content(design)
+        if not self.runner.run(dumps_design(design), settings):
+            self._say("A run is already going.", error=True)
+            return False
+        self.progress.setRange(0, 0)
+        self._say(f"Starting a run of batch {', '.join(map(str, batches))}…")
+        return True
+
+    def _running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.progress.setVisible(running)
+
+    def _progress(self, progress: Progress) -> None:
+        self.progress.setRange(0, progress.total)
+        self.progress.setValue(progress.done)
+        what = {"measuring": "timing", "compiling": "compiling", "measured": "timed"}
+        self._say(
+            f"{what.get(progress.stage, progress.stage)} batch {progress.batch} "
+            f"({progress.done} of {progress.total} done)"
+        )
+
+    def _finished(self, design_json: str, results: list[BatchResult]) -> None:
+        from designer.graph import loads_design
+
+        self.results = list(results)
+        self.results_key = model_content(loads_design(design_json))
+        self._show_results()
+        first = results[0]
+        self._say(
+            f"Done on {first.device_name} ({first.device}), {first.dtype}"
+            f"{', channels_last' if first.channels_last else ''}"
+            f"{', compiled' if first.compiled else ''}."
+        )
+        self._mark_stale()
+
+    def _failed(self, _design_json: str, message: str) -> None:
+        self._say(message, error=True)
+
+    def _show_results(self) -> None:
+        from designer.runtime.report import COLUMNS
+
+        columns = [
+            (title, value)
+            for title, value in COLUMNS
+            if any(value(result) is not None for result in self.results)
+        ]
+        self.table.clear()
+        self.table.setColumnCount(len(columns))
+        self.table.setRowCount(len(self.results))
+        self.table.setHorizontalHeaderLabels([title for title, _ in columns])
+        for row, result in enumerate(self.results):
+            for column, (_title, value) in enumerate(columns):
+                item = QTableWidgetItem(value(result) or "")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.chart.show_results(self.results)
+
+    def _mark_stale(self) -> None:
+        if self.results_key is None:
+            return
+        stale = model_content(self.document.design) != self.results_key
+        self.table.setEnabled(not stale)
+        self.chart.set_stale(stale)
+        if stale:
+            self._say("These results are for an earlier version of the design: run again.")
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c0392b;" if error else "")
