@@ -6,8 +6,6 @@ within a column blocks keep their order of creation, centred on the row axis.
 
 from __future__ import annotations
 
-import networkx as nx
-
 from designer.graph.design import Design
 from designer.graph.fileformat import natural_key
 
@@ -18,7 +16,7 @@ ROW_SPACING = 120.0
 def layered_positions(design: Design) -> dict[str, tuple[float, float]]:
     """A position for every block: column = longest path from a source, rows centred."""
     depth: dict[str, int] = {}
-    for block_id in nx.topological_sort(design.graph):
+    for block_id in design.topological_order():
         before = [depth[source] for source in design.graph.predecessors(block_id)]
         depth[block_id] = max(before, default=-1) + 1
     columns: dict[int, list[str]] = {}

@@ -6,6 +6,7 @@ import gc
 import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
@@ -41,6 +42,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_app(path: Path | None) -> int:
     """Open the app on ``path`` (or a recovered design, or the seed's final model)."""
     started = time.perf_counter()
+    # torch's CPU wheels warn on import when numpy is absent; nothing in the app needs numpy
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy", category=UserWarning)
     app = make_application()
     window = MainWindow(QSettings(), RecoveryStore(default_recovery_dir()))
     window.show()
@@ -51,8 +54,8 @@ def run_app(path: Path | None) -> int:
     loader.failed.connect(window.show_message)
 
     def after_first_frame() -> None:
-        window.open_initial(path, examples_dir() / DEFAULT_EXAMPLE)
         loader.start()
+        window.open_initial(path, examples_dir() / DEFAULT_EXAMPLE)
         gc.freeze()  # what start-up built lives for the session: keep it out of collections
 
     QTimer.singleShot(0, after_first_frame)

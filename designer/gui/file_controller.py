@@ -198,6 +198,14 @@ class FileController(QObject):
 
     def offer_recovery(self) -> bool:
         """Offer the newest orphaned autosave; True when one was restored."""
+        try:
+            return self._offer_recovery()
+        except OSError as error:  # a vanished file, another instance racing us, permissions
+            log.warning("recovery failed: %s", error)
+            self.message(f"Could not look for unsaved work to recover: {error}")
+            return False
+
+    def _offer_recovery(self) -> bool:
         if self.recovery is None:
             return False
         for entry in self.recovery.orphans():
@@ -207,7 +215,7 @@ class FileController(QObject):
                 return False
             try:
                 design = read_design(entry.design_path)
-            except DesignError as error:
+            except (DesignError, OSError) as error:
                 self.show_error("Can't recover", f"{entry.design_path}:\n{error}")
                 self.recovery.set_aside(entry)
                 continue

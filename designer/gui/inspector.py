@@ -28,7 +28,7 @@ from designer.graph.edits import (
     SetGroupClass,
     SetParam,
 )
-from designer.graph.events import Change
+from designer.graph.events import Change, ModelRenamed
 from designer.graph.params import ParamValue
 from designer.gui.document import DesignDocument
 from designer.gui.param_editors import INVALID_STYLE, ParamEditor, make_editor
@@ -204,6 +204,11 @@ class Inspector(QScrollArea):
     # --- following the design ----------------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
+        if isinstance(change, ModelRenamed):
+            showing_model = self.block_id is None and self.group_id is None
+            if showing_model and self.class_edit is not None and not self.class_edit.hasFocus():
+                self.class_edit.setText(change.new)
+            return
         block = getattr(change, "new", None) or getattr(change, "block", None)
         if self.block_id is not None and getattr(block, "id", None) == self.block_id:
             if self.block_id not in self.document.design.blocks:

@@ -65,7 +65,7 @@ class LiveModel(QObject):
         """Analyse the design now if its content changed since the last answer."""
         if not self._enabled:
             return
-        report = self.document.check_now()
+        report = self.document.report  # fresh: shapes_checked or replaced started the timer
         if not report.ok:
             self.service.forget()
             self._asked = self._asked_content = self._content = None

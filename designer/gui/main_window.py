@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "Torch Designer"
 PASTE_OFFSET = (40.0, 40.0)
+CANVAS_ACTIONS = frozenset({"cut", "copy", "paste", "delete", "select_all"})
 
 
 class MainWindow(QMainWindow):
@@ -142,8 +143,15 @@ class MainWindow(QMainWindow):
         self._action("zoom_out", "Zoom &Out", self.view.zoom_out, keys.ZoomOut)
         self._action("fit", "&Fit to View", self.view.fit, "Ctrl+0")
         self._action("layout", "Auto-&Layout", self.auto_layout, "Ctrl+L")
-        for action in self.actions_by_name.values():
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        for name, action in self.actions_by_name.items():
+            if name in CANVAS_ACTIONS:
+                # Ctrl+A, Ctrl+C, Delete... belong to the focused widget (the code panel's
+                # text, a palette): they act on blocks only while the canvas has focus
+                self.removeAction(action)
+                self.view.addAction(action)
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            else:
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
 
     def _make_menus(self) -> None:
         named = self.actions_by_name
@@ -236,14 +244,12 @@ class MainWindow(QMainWindow):
 
     def delete_selection(self) -> None:
         scene = self.scene
-        plan = delete_plan(
-            self.document.design,
-            scene.selected_block_ids(),
-            scene.selected_edges(),
-            scene.selected_group_ids(),
-        )
+        blocks, edges = scene.selected_block_ids(), scene.selected_edges()
+        groups = scene.selected_group_ids()
+        plan = delete_plan(self.document.design, blocks, edges, groups)
         if plan:
-            scene.try_edit(f"Delete {len(plan)} item{'s' if len(plan) != 1 else ''}", plan)
+            count = len(blocks) + len(edges) + len(groups)  # what was selected, not the edits
+            scene.try_edit(f"Delete {count} item{'s' if count != 1 else ''}", plan)
 
     def select_all(self) -> None:
         for item in self.scene.blocks.values():
@@ -340,6 +346,10 @@ class MainWindow(QMainWindow):
     def open_initial(self, path: Path | None, fallback: Path | None) -> None:
         """What the app shows first: a recovered design, else ``path``, else ``fallback``."""
         if self.files.offer_recovery():
+            if path is not None:
+                self.show_message(
+                    f"Showing the recovered design; {path.name} was not opened (File > Open)"
+                )
             return
         if path is not None:
             self.files.load(path)

@@ -1,9 +1,10 @@
 """The app's link to its torch worker processes: model analysis, exports and benchmark runs.
 
-Nothing here runs torch in the app's process. Each request is sent from a short-lived thread
-that waits on a ``TorchWorker`` and hands the answer back to the GUI thread through a queued
-signal, so the window never waits. Analyses coalesce: while one runs, only the newest design
-waits its turn, and an answer for a design that has changed since is dropped.
+The models are built and run in worker processes, never in the app's. Each request is sent
+from a short-lived thread that waits on a ``TorchWorker`` and hands the answer back to the GUI
+thread through a queued signal, so the window never waits. Analyses coalesce: while one runs,
+only the newest design waits its turn, and an answer for a design that has changed since is
+dropped.
 """
 
 from __future__ import annotations

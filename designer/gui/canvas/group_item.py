@@ -119,11 +119,8 @@ class GroupItem(QGraphicsItem):
         self._drag_from = event.scenePos()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        super().mouseReleaseEvent(event)
-        if self._drag_from is not None:
-            self._drag_from = None
-            owner: DesignScene = self.scene()  # type: ignore[assignment]
-            owner.commit_moves()
+        super().mouseReleaseEvent(event)  # the scene's release commits the moves
+        self._drag_from = None
 
 
 def _triangle(box: QRectF, collapsed: bool) -> QPolygonF:

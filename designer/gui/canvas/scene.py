@@ -60,6 +60,8 @@ class DesignScene(QGraphicsScene):
         self._collapsed: set[str] = set()
         self._syncing = False
         self._shown_report: ShapeReport | None = None
+        self._anything_hidden = False
+        self._dragging_group = False
         self._wire: QGraphicsLineItem | None = None
         self._wire_source: str | None = None
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -81,6 +83,7 @@ class DesignScene(QGraphicsScene):
             self.clear()
             self.blocks, self.edges, self.groups = {}, {}, {}
             self._collapsed = set()
+            self._anything_hidden = False
             self._wire = None
             design = self.design
             for group in design.groups.values():
@@ -126,7 +129,8 @@ class DesignScene(QGraphicsScene):
             item = BlockItem(change.block)
             self.blocks[change.block.id] = item
             self.addItem(item)
-            self._refresh_visibility()
+            if self._collapsed:
+                item.setVisible(self._collapsed_ancestor(change.block.group) is None)
             self._refresh_groups_of([change.block.group])
         elif isinstance(change, BlockRemoved):
             self.removeItem(self.blocks.pop(change.block.id))
@@ -135,7 +139,8 @@ class DesignScene(QGraphicsScene):
             self._follow_block_change(change)
         elif isinstance(change, EdgeAdded):
             self._add_edge_item(change.edge)
-            self._refresh_visibility()
+            if self._collapsed:
+                self._set_edge_visibility(change.edge, self.edges[change.edge])
         elif isinstance(change, EdgeRemoved):
             self.removeItem(self.edges.pop(change.edge))
         elif isinstance(change, GroupAdded):
@@ -202,6 +207,8 @@ class DesignScene(QGraphicsScene):
     # --- geometry ----------------------------------------------------------------------------
 
     def block_item_moved(self, item: BlockItem) -> None:
+        if self._dragging_group:
+            return  # drag_group() brings frames and edges up to date once per mouse move
         self._reroute_block(item.block_id)
         self._refresh_groups_of([self.design.block(item.block_id).group])
 
@@ -285,6 +292,7 @@ class DesignScene(QGraphicsScene):
             self._collapsed.discard(group_id)
         else:
             self._collapsed.add(group_id)
+            self._anything_hidden = True
         self.groups[group_id].collapsed = group_id in self._collapsed
         self._refresh_visibility()
         self._refresh_groups_of([group_id])
@@ -295,8 +303,10 @@ class DesignScene(QGraphicsScene):
         return group_id in self._collapsed
 
     def _refresh_visibility(self) -> None:
-        if not self._collapsed and all(item.isVisible() for item in self.blocks.values()):
+        """Hide what collapsed groups hold; O(design), so only when collapsing changes."""
+        if not self._collapsed and not self._anything_hidden:
             return
+        self._anything_hidden = bool(self._collapsed)
         design = self.design
         for block_id, item in self.blocks.items():
             item.setVisible(self._collapsed_ancestor(design.block(block_id).group) is None)
@@ -304,9 +314,13 @@ class DesignScene(QGraphicsScene):
             parent = design.group(group_id).parent
             group_item.setVisible(self._collapsed_ancestor(parent) is None)
         for edge, edge_item in self.edges.items():
-            source = self._collapsed_ancestor(design.block(edge.source).group)
-            target = self._collapsed_ancestor(design.block(edge.target).group)
-            edge_item.setVisible(source is None or source != target)
+            self._set_edge_visibility(edge, edge_item)
+
+    def _set_edge_visibility(self, edge: Edge, item: EdgeItem) -> None:
+        """An edge inside one collapsed group is hidden; one crossing its frame stays."""
+        source = self._collapsed_ancestor(self.design.block(edge.source).group)
+        target = self._collapsed_ancestor(self.design.block(edge.target).group)
+        item.setVisible(source is None or source != target)
 
     # --- moving ------------------------------------------------------------------------------
 
@@ -316,14 +330,21 @@ class DesignScene(QGraphicsScene):
         while pending:
             inner_blocks, inner_groups = self.design.members(pending.pop())
             blocks.extend(inner_blocks)
+            groups.extend(inner_groups)
             pending.extend(inner_groups)
-        for block_id in blocks:
-            item = self.blocks[block_id]
-            item.setPos(item.pos() + delta)
+        self._dragging_group = True
+        try:
+            for block_id in blocks:
+                item = self.blocks[block_id]
+                item.setPos(item.pos() + delta)
+        finally:
+            self._dragging_group = False
         if group_id in self._collapsed:
             self.groups[group_id].set_frame(self.groups[group_id].frame().translated(delta))
-            for edge_item in self.edges.values():
-                self._route(edge_item)
+        else:
+            self._refresh_groups_of([group_id, *groups])
+        for block_id in blocks:
+            self._reroute_block(block_id)
 
     def commit_moves(self) -> None:
         """Turn items dragged away from their blocks' positions into one undoable move."""

@@ -67,6 +67,7 @@ class BenchPanel(QWidget):
         self._layout_widgets()
         self.results: list[BatchResult] = []
         self.results_key: str | None = None
+        self._running_key: str | None = None
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(runner.cancel)
         runner.progress.connect(self._progress)
@@ -172,11 +173,9 @@ class BenchPanel(QWidget):
             f"({progress.done} of {progress.total} done)"
         )
 
-    def _finished(self, design_json: str, results: list[BatchResult]) -> None:
-        from designer.graph import loads_design
-
+    def _finished(self, _design_json: str, results: list[BatchResult]) -> None:
         self.results = list(results)
-        self.results_key = model_content(loads_design(design_json))
+        self.results_key = self._running_key
         self._show_results()
         first = results[0]
         self._say(
