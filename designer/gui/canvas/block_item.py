@@ -62,6 +62,7 @@ class BlockItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(1.0)
         self.inputs: dict[str, PortItem] = {}
+        self._ports_shown = True
         self.output: PortItem | None = None
         self.has_error = False
         self.output_text = ""
@@ -147,6 +148,12 @@ class BlockItem(QGraphicsItem):
                 owner.block_item_moved(self)
         return super().itemChange(change, value)
 
+    def show_ports(self, shown: bool) -> None:
+        """Ports take part in hit-testing only when shown (the block draws them either way)."""
+        self._ports_shown = shown
+        for port in (*self.inputs.values(), *((self.output,) if self.output else ())):
+            port.setVisible(shown)
+
     def _make_ports(self, block: Block) -> None:
         for item in self.inputs.values():
             scene = item.scene()
@@ -157,6 +164,7 @@ class BlockItem(QGraphicsItem):
         self.inputs = {}
         for index, port in enumerate(ports):
             item = PortItem(block.id, port, False, self)
+            item.setVisible(self._ports_shown)
             item.setPos(0, style.BLOCK_HEIGHT * (index + 1) / (len(ports) + 1))
             self.inputs[port] = item
         if kind.has_output and self.output is None:

@@ -62,6 +62,7 @@ class DesignScene(QGraphicsScene):
         self._shown_report: ShapeReport | None = None
         self._anything_hidden = False
         self._dragging_group = False
+        self.ports_shown = True
         self._wire: QGraphicsLineItem | None = None
         self._wire_source: str | None = None
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -90,6 +91,8 @@ class DesignScene(QGraphicsScene):
                 self._add_group_item(group.id)
             for block in design.blocks.values():
                 item = BlockItem(block)
+                if not self.ports_shown:
+                    item.show_ports(False)
                 self.blocks[block.id] = item
                 self.addItem(item)
             for edge in design.edges():
@@ -127,6 +130,8 @@ class DesignScene(QGraphicsScene):
     def _follow(self, change: Change) -> None:
         if isinstance(change, BlockAdded):
             item = BlockItem(change.block)
+            if not self.ports_shown:
+                item.show_ports(False)
             self.blocks[change.block.id] = item
             self.addItem(item)
             if self._collapsed:
@@ -284,6 +289,14 @@ class DesignScene(QGraphicsScene):
                 ),
             )
         return self.groups[group_id].frame()
+
+    def show_ports(self, shown: bool) -> None:
+        """Port items only when they can be hit: zoomed far out, a design's thousands of ports
+        would cost each frame a traversal for nothing."""
+        if shown != self.ports_shown:
+            self.ports_shown = shown
+            for item in self.blocks.values():
+                item.show_ports(shown)
 
     # --- collapsing --------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ rubber-band selection, fit to view."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRectF, Qt
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from designer.gui.canvas.scene import DesignScene
@@ -12,6 +12,8 @@ from designer.gui.canvas.scene import DesignScene
 ZOOM_STEP = 1.15
 MIN_SCALE = 0.05
 MAX_SCALE = 4.0
+PORT_SCALE = 0.2
+"""Below this zoom a port is under 3 px wide: ports stop taking part in hit-testing."""
 CANVAS = QRectF(-50_000, -50_000, 100_000, 100_000)
 """The least the scroll bars reach; ``fit`` widens it to take in a bigger design."""
 
@@ -65,6 +67,11 @@ class CanvasView(QGraphicsView):
         if self.transform().m11() > 1.0:  # a small design shows at full size, not blown up
             self.resetTransform()
             self.centerOn(rect.center())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        # zoom changes come from many places (wheel, fit, scale()): settle detail here
+        self.canvas_scene().show_ports(self.transform().m11() >= PORT_SCALE)
+        super().paintEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120
