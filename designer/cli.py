@@ -178,13 +178,7 @@ def _summary_command(arguments: argparse.Namespace) -> int:
 
 
 def _export_command(arguments: argparse.Namespace) -> int:
-    from designer.compiler.export import (
-        export_onnx,
-        export_pt2,
-        export_source,
-        export_with_weights,
-        weights_path,
-    )
+    from designer.compiler.export import export_design, weights_path
 
     if arguments.weights and arguments.format != "py":
         print(
@@ -198,14 +192,7 @@ def _export_command(arguments: argparse.Namespace) -> int:
     if _overwrites_design(arguments, outputs):
         return _fail(f"{output}: the export would overwrite the design file; write it elsewhere")
     design, compiled = _compile(arguments.design)
-    if arguments.format == "py" and arguments.weights:
-        written = list(export_with_weights(compiled, output))
-    elif arguments.format == "py":
-        written = [export_source(compiled, output)]
-    elif arguments.format == "onnx":
-        written = [export_onnx(compiled, design, output)]
-    else:
-        written = [export_pt2(compiled, design, output)]
+    written = export_design(compiled, design, arguments.format, output, arguments.weights)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK

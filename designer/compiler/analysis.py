@@ -55,6 +55,8 @@ def analyse_design(design: Design, origin: str | None = None) -> ModelAnalysis:
         rows = tuple(module_rows(model, inputs))
     batch = max(1, inputs[0].shape[0]) if inputs and inputs[0].dim() else 1
     parameters = list(model.parameters())
+    modules = dict(model.named_modules())
+    paths = _module_paths(design, build_scopes(design), "", set(modules))
     return ModelAnalysis(
         design_digest=compiled.design_digest,
         source=compiled.source,
@@ -64,23 +66,17 @@ def analyse_design(design: Design, origin: str | None = None) -> ModelAnalysis:
         parameters=sum(p.numel() for p in parameters),
         parameter_bytes=sum(p.numel() * p.element_size() for p in parameters),
         flops_per_sample=int(counter.get_total_flops()) // batch,
-        block_modules=block_modules(design, {row.name for row in rows}),
-        block_lines=block_lines(design, compiled, model),
+        block_modules={item: path for item, path in paths.items() if item in design.blocks},
+        block_lines=block_lines(design, compiled, _group_classes(design, modules, paths)),
     )
-
-
-def block_modules(design: Design, module_names: set[str]) -> dict[str, str]:
-    """Which module each block became: its qualified name, or its index in a class-less
-    group (an ``nn.Sequential`` numbers its children, and a nested one is numbered too)."""
-    found = _module_paths(design, build_scopes(design), "", module_names)
-    return {item: name for item, name in found.items() if item in design.blocks}
 
 
 def _module_paths(
     design: Design, scope: Scope, path: str, module_names: set[str]
 ) -> dict[str, str]:
     """Item id -> module path, for the items of ``scope`` (whose module is at ``path``) and
-    below: an attribute of a class, or a position in an ``nn.Sequential``."""
+    below: an attribute of a class, or a position in an ``nn.Sequential`` (which numbers its
+    children, nested ones too). Which module each block became comes from here."""
     found: dict[str, str] = {}
     for index, item in enumerate(scope.items):
         name = design.groups[item.id].name if item.is_group else design.blocks[item.id].name
@@ -95,14 +91,13 @@ def _module_paths(
 
 
 def block_lines(
-    design: Design, compiled: CompiledDesign, model: nn.Module | None = None
+    design: Design, compiled: CompiledDesign, group_classes: Mapping[str, str]
 ) -> dict[str, tuple[int, ...]]:
     """The statements of the block's class that name it (``self.conv1 = ...``,
     ``x = self.conv1(x)``, ``conv1_sizes = [...]``); functional blocks have none, nor do the
-    blocks of an ``nn.Sequential`` (no attributes). ``model`` is ``compiled`` built (on meta)."""
+    blocks of an ``nn.Sequential`` (no attributes). ``group_classes`` from ``_group_classes``."""
     tree = ast.parse(compiled.source)
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    group_classes = _group_classes(design, build_model(compiled) if model is None else model)
     found: dict[str, tuple[int, ...]] = {}
     for block in design.blocks.values():
         if block.group is None:
@@ -129,12 +124,12 @@ def block_lines(
     return found
 
 
-def _group_classes(design: Design, model: nn.Module) -> dict[str, str]:
+def _group_classes(
+    design: Design, modules: Mapping[str, nn.Module], paths: Mapping[str, str]
+) -> dict[str, str]:
     """Group id -> the generated class its module is an instance of (a class-less group may
     become one, of a derived name); groups that became an ``nn.Sequential`` have none."""
-    generated = type(model).__module__
-    modules = dict(model.named_modules())
-    paths = _module_paths(design, build_scopes(design), "", set(modules))
+    generated = type(modules[""]).__module__
     return {
         group_id: type(modules[path]).__name__
         for group_id, path in paths.items()

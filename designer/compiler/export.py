@@ -128,6 +128,21 @@ def export_onnx(
     return path
 
 
+def export_design(
+    compiled: CompiledDesign, design: Design, format: str, path: Path, weights: bool = False
+) -> list[Path]:
+    """Write ``format`` (``py``, ``onnx`` or ``pt2``; ``weights`` with ``py``): the paths."""
+    if format == "py" and weights:
+        return list(export_with_weights(compiled, path))
+    if format == "py":
+        return [export_source(compiled, path)]
+    if format == "onnx":
+        return [export_onnx(compiled, design, path)]
+    if format == "pt2":
+        return [export_pt2(compiled, design, path)]
+    raise CompileError(f"unknown export format {format!r}; choose py, onnx or pt2")
+
+
 def _require_onnx() -> None:
     missing = []
     for name in ("onnx", "onnxscript"):

@@ -173,27 +173,14 @@ def _export(request: ExportRequest) -> list[str]:
     from pathlib import Path
 
     from designer.compiler import compile_design
-    from designer.compiler.export import (
-        export_onnx,
-        export_pt2,
-        export_source,
-        export_with_weights,
-    )
+    from designer.compiler.export import export_design
     from designer.graph import loads_design
 
     design = loads_design(request.design_json)
     target = request.target
     compiled = compile_design(design, target.origin)
-    path = Path(target.path)
-    if target.format == "py" and target.weights:
-        return [str(written) for written in export_with_weights(compiled, path)]
-    if target.format == "py":
-        return [str(export_source(compiled, path))]
-    if target.format == "onnx":
-        return [str(export_onnx(compiled, design, path))]
-    if target.format == "pt2":
-        return [str(export_pt2(compiled, design, path))]
-    raise RunError(f"unknown export format {target.format!r}")
+    written = export_design(compiled, design, target.format, Path(target.path), target.weights)
+    return [str(path) for path in written]
 
 
 def _run(request: RunRequest, connection: Connection) -> object:
