@@ -71,8 +71,9 @@ def test_one_source_one_module() -> None:
 
 
 def test_a_failing_definition_leaves_nothing_registered() -> None:
+    broken = "def broken(layer: nn.Module = nn.Linear(1)) -> None:\n    return None\n\n\n"
     source = compiled().source.replace(
-        "class SmallResNet(nn.Module):", "class SmallResNet(nn.Module):\n    x = nn.Linear(1)\n", 1
+        "class SmallResNet(nn.Module):", broken + "class SmallResNet(nn.Module):", 1
     )
     before = set(sys.modules)
     with pytest.raises(GeneratedCodeError) as error:
