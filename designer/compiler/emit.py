@@ -5,11 +5,20 @@ no class name of its own becomes an ``nn.Sequential``; any other group, and the 
 an ``nn.Module`` subclass whose ``forward`` names its intermediate values. The value flowing
 down the main line is ``x`` (``out`` where ``x`` must be kept); values read later or twice are
 named after the block that made them.
+
+While it writes, the emitter records where each block went (as torch.fx's codegen keeps its
+node-to-line map): the class whose code defines or applies it, its attribute there, its module
+path as ``named_modules()`` will give it, and the statements that define or apply it. Every
+statement of a class is written as one line, so a statement is counted by its place among the
+class's non-blank lines; the formatter splits and re-indents statements but never adds, drops,
+joins or reorders them, so ``compile.py`` finds the same statements, by the same count, in the
+formatted text (``formatting.class_statements``) and turns them into line numbers there.
 """
 
 from __future__ import annotations
 
 import builtins
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +33,53 @@ HELPERS = ("activations", "conv_block", "dec_block")
 MODULE_NAMES = ("torch", "nn", "F", "Any", *HELPERS)
 FORWARD_NAMES = ("self", "torch", "nn", "F")
 KEEP_ZIP_IDIOM = "# ruff: noqa: RUF007 - stacks keep the seed's idiom, zip(sizes, sizes[1:])"
+LINE_LENGTH = 88
+"""The formatter's line length (ruff's default), which the header docstring is wrapped to."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawPlace:
+    """Where a block went, as written (before formatting)."""
+
+    class_name: str
+    """The generated class whose code defines or applies the block."""
+    attribute: str | None
+    """``self.<attribute>`` in that class; None inside an ``nn.Sequential`` and for blocks
+    that live in ``forward`` only (functional ones, merges, inputs and outputs)."""
+    module_path: str | None
+    """The block's module as ``named_modules()`` gives it; None where it becomes none."""
+    statements: tuple[int, ...]
+    """The statements that define or apply it: places among the class's non-blank lines, the
+    ``class`` line being 0."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmittedModule:
+    source: str
+    """The module's text, before formatting."""
+    places: dict[str, RawPlace]
+    """Block id -> where it went (blocks that became no code have none)."""
+
+
+@dataclass(slots=True)
+class _ClassBody:
+    """A class's lines as written, one statement each, and the blocks each one is about."""
+
+    lines: list[str]
+    """With ``{name}`` standing for the class name until it is registered."""
+    blocks: list[tuple[str, ...]]
+    """Per line: the blocks it defines or applies."""
+    name: str = ""
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(slots=True)
+class _Where:
+    body: _ClassBody
+    attribute: str | None
+    module_path: str | None
 
 
 @dataclass(slots=True)
@@ -36,10 +92,12 @@ class _Module:
     classes: dict[str, str] = field(default_factory=dict)
     """Class name -> class source, in the order they must appear."""
     names: Namespace = field(default_factory=lambda: Namespace(MODULE_NAMES))
+    where: dict[str, _Where] = field(default_factory=dict)
+    """Block id -> the class body, attribute and module path it went to."""
 
 
-def emit_module(design: Design, report: ShapeReport, header: str) -> str:
-    """The whole generated module, before formatting."""
+def emit_module(design: Design, report: ShapeReport, header: str) -> EmittedModule:
+    """The whole generated module, before formatting, and where each block went in it."""
     _check_model_class_name(design.class_name)
     module = _Module(design, report)
     module.names.reserve(design.class_name)
@@ -47,24 +105,65 @@ def emit_module(design: Design, report: ShapeReport, header: str) -> str:
         if group.class_name is not None:
             module.names.reserve(group.class_name)
     scopes = build_scopes(design)
-    model = _class_source(module, scopes, design.class_name)
+    model = _class_source(module, scopes, "")
+    model.name = design.class_name
+    model_text = model.text().replace("{name}", model.name)
     parts = [f'"""{_docstring_text(header)}"""', _imports(module.needs), *_helpers(module.needs)]
     if module.needs.stacks:
         parts[0] += f"\n\n{KEEP_ZIP_IDIOM}"
-    parts += [*module.classes.values(), model]
-    return "\n\n\n".join(parts) + "\n"
+    parts += [*module.classes.values(), model_text]
+    return EmittedModule("\n\n\n".join(parts) + "\n", _places(module))
+
+
+def _places(module: _Module) -> dict[str, RawPlace]:
+    statements: dict[str, list[int]] = {}
+    counted: set[int] = set()
+    for where in module.where.values():
+        body = where.body
+        if id(body) in counted:
+            continue
+        counted.add(id(body))
+        ordinal = 0
+        for line, blocks in zip(body.lines, body.blocks, strict=True):
+            if not line:
+                continue
+            for block_id in blocks:
+                statements.setdefault(block_id, []).append(ordinal)
+            ordinal += 1
+    return {
+        block_id: RawPlace(
+            where.body.name, where.attribute, where.module_path, tuple(statements[block_id])
+        )
+        for block_id, where in module.where.items()
+        if block_id in statements
+    }
 
 
 def _docstring_text(text: str) -> str:
-    """``text`` escaped to sit between triple quotes and read back as itself.
+    """``text`` escaped to sit between triple quotes and read back as itself, its lines
+    wrapped to the formatter's line length (the first one after the opening quotes).
 
     The header quotes a file name, which may hold backslashes (``C:\\Users``), quotes or
-    characters that can't be written as they are.
+    characters that can't be written as they are. A word longer than a line (a long file
+    name) keeps a line of its own, unbroken.
     """
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return "".join(
+    printable = "".join(
         char if char.isprintable() or char == "\n" else repr(char)[1:-1] for char in escaped
     )
+    wrapped = [
+        textwrap.fill(
+            line,
+            LINE_LENGTH,
+            initial_indent='"""' if index == 0 else "",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ).removeprefix('"""')
+        if line
+        else line
+        for index, line in enumerate(printable.split("\n"))
+    ]
+    return "\n".join(wrapped)
 
 
 def _check_model_class_name(name: str) -> None:
@@ -132,6 +231,10 @@ def _helpers(needs: Needs) -> list[str]:
 # --- sub-modules ---------------------------------------------------------------------------
 
 
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
 @dataclass(slots=True)
 class _Built:
     """An item's code as its parent needs it."""
@@ -139,34 +242,42 @@ class _Built:
     setup: list[str]
     constructor: str | None
     code: BlockCode | None = None
+    inline: dict[str, str | None] = field(default_factory=dict)
+    """The blocks written in ``setup`` and ``constructor`` (an ``nn.Sequential``'s members
+    too, not those of a class it builds), each with its module path (None: it is no module)."""
 
 
-def _item(module: _Module, item: Item, parent: Scope, locals_: Namespace) -> _Built:
+def _item(module: _Module, item: Item, parent: Scope, locals_: Namespace, path: str) -> _Built:
+    """The item's code; ``path`` is the module path it will have."""
     design = module.design
     if item.is_group:
-        return _group(module, item, parent.children[item.id], locals_)
+        return _group(module, item, parent.children[item.id], locals_, path)
     block = design.blocks[item.id]
     sizes_name = locals_.create(f"{block.name}_sizes") if block.kind.endswith("_stack") else ""
     inputs = [shape for shape in module.report.results[item.id].inputs if shape is not None]
     code = block_code(block, inputs, sizes_name, module.needs)
-    return _Built(list(code.setup), code.constructor, code)
+    own = {item.id: path if code.constructor is not None else None}
+    return _Built(list(code.setup), code.constructor, code, own)
 
 
-def _group(module: _Module, item: Item, scope: Scope, locals_: Namespace) -> _Built:
+def _group(module: _Module, item: Item, scope: Scope, locals_: Namespace, path: str) -> _Built:
     group = module.design.groups[item.id]
-    if group.class_name is None and _is_chain(module, scope):
+    # the design's own answer, which check and the Inspector give too (``module_paths``)
+    if group.id in module.design.module_paths().sequentials:
         setup: list[str] = []
         constructors = []
-        for child in scope.items:
-            built = _item(module, child, scope, locals_)
+        inline: dict[str, str | None] = {}
+        for index, child in enumerate(scope.items):  # an nn.Sequential numbers its children
+            built = _item(module, child, scope, locals_, f"{path}.{index}")
             setup += built.setup
             assert built.constructor is not None
             constructors.append(built.constructor)
-        return _Built(setup, f"nn.Sequential({', '.join(constructors)})")
+            inline.update(built.inline)
+        return _Built(setup, f"nn.Sequential({', '.join(constructors)})", inline=inline)
     wanted = group.class_name or class_name_for(group.name)
-    body = _class_source(module, scope, "{name}")
-    name = _register_class(module, wanted, body, explicit=group.class_name is not None)
-    return _Built([], f"{name}()")
+    body = _class_source(module, scope, path)
+    body.name = _register_class(module, wanted, body.text(), explicit=group.class_name is not None)
+    return _Built([], f"{body.name}()")
 
 
 def _register_class(module: _Module, wanted: str, body: str, *, explicit: bool) -> str:
@@ -189,39 +300,15 @@ def _register_class(module: _Module, wanted: str, body: str, *, explicit: bool) 
     return name
 
 
-def _is_chain(module: _Module, scope: Scope) -> bool:
-    """One value in, one out, passed item to item, and every item a module."""
-    if len(scope.inputs) != 1 or len(scope.outputs) != 1 or not scope.items:
-        return False
-    uses = scope.uses()
-    previous = scope.inputs
-    for item in scope.items:
-        if item.inputs != previous or len(item.outputs) != 1 or uses[previous[0]] != 1:
-            return False
-        if not item.is_group and not _is_plain_module(module, item.id):
-            return False
-        if item.is_group:
-            child = scope.children[item.id]
-            if len(child.inputs) != 1 or len(child.outputs) != 1:
-                return False
-        previous = item.outputs
-    return previous == scope.outputs and uses[previous[0]] == 1
-
-
-def _is_plain_module(module: _Module, block_id: str) -> bool:
-    block = module.design.blocks[block_id]
-    if block.kind in ("add", "concat"):
-        return False
-    if block.kind in ("activation", "flatten") and block.params["functional"]:
-        return False
-    return not block.params.get("keep_outputs", False)
-
-
 # --- classes -------------------------------------------------------------------------------
 
 
-def _class_source(module: _Module, scope: Scope, class_name: str) -> str:
-    """``class <class_name>(nn.Module)`` for a scope; ``{name}`` may stand for the name."""
+def _class_source(module: _Module, scope: Scope, path: str) -> _ClassBody:
+    """``class {name}(nn.Module)`` for a scope whose module is at ``path``; the caller names it.
+
+    Records where each block of the scope goes (``module.where``) and tags each line with the
+    blocks it defines or applies.
+    """
     design = module.design
     locals_ = Namespace(("self",))
     attributes = {
@@ -229,16 +316,25 @@ def _class_source(module: _Module, scope: Scope, class_name: str) -> str:
         for item in scope.items
     }
     members = Namespace(attributes.values())
-    init: list[str] = []
+    body = _ClassBody(["class {name}(nn.Module):"], [()])
+    init: list[tuple[str, tuple[str, ...]]] = []
     built: dict[str, _Built] = {}
     for item in scope.items:
-        part = _item(module, item, scope, locals_)
+        item_path = _join(path, attributes[item.id])
+        part = _item(module, item, scope, locals_, item_path)
         built[item.id] = part
-        init += part.setup
+        blocks = tuple(part.inline)
+        init += [(line, blocks) for line in part.setup]
         if part.constructor is not None:
-            init.append(f"self.{attributes[item.id]} = {part.constructor}")
+            init.append((f"self.{attributes[item.id]} = {part.constructor}", blocks))
+        own_attribute = not item.is_group and part.constructor is not None
+        for block_id, block_path in part.inline.items():
+            attribute = attributes[item.id] if own_attribute else None
+            module.where[block_id] = _Where(body, attribute, block_path)
     traces = _trace_names(scope, built, attributes, members)
-    init += [f"self.{name}: list[torch.Tensor] = []" for name in traces.values()]
+    init += [
+        (f"self.{name}: list[torch.Tensor] = []", (item_id,)) for item_id, name in traces.items()
+    ]
     if scope.group_id is None:
         arguments = [design.blocks[value].name for value in scope.inputs]
     else:
@@ -251,17 +347,27 @@ def _class_source(module: _Module, scope: Scope, class_name: str) -> str:
     else:
         returns = "tuple[" + ", ".join(["torch.Tensor"] * len(scope.outputs)) + "]"
     signature = ", ".join(["self", *forward.arguments])
-    init_lines = [f"{INDENT * 2}super().__init__()", *(INDENT * 2 + line for line in init)]
-    return "\n".join(
-        [
-            f"class {class_name}(nn.Module):",
-            f"{INDENT}def __init__(self) -> None:",
-            *init_lines,
-            "",
-            f"{INDENT}def forward({signature}) -> {returns}:",
-            *(INDENT * 2 + line for line in forward.lines),
-        ]
-    )
+    # the model's forward takes the inputs; its return gives what the outputs read
+    takes = tuple(scope.inputs) if scope.group_id is None else ()
+    gives = _output_blocks(design) if scope.group_id is None else ()
+    if gives and forward.lines and forward.lines[-1].startswith("return "):
+        forward.blocks[-1] += gives
+    for block_id in (*takes, *gives):
+        module.where[block_id] = _Where(body, None, None)
+    rows = [
+        (f"{INDENT}def __init__(self) -> None:", ()),
+        (f"{INDENT * 2}super().__init__()", ()),
+        *((INDENT * 2 + line, blocks) for line, blocks in init),
+        ("", ()),
+        (f"{INDENT}def forward({signature}) -> {returns}:", takes),
+        *(
+            (INDENT * 2 + line, blocks)
+            for line, blocks in zip(forward.lines, forward.blocks, strict=True)
+        ),
+    ]
+    body.lines += [line for line, _ in rows]
+    body.blocks += [blocks for _, blocks in rows]
+    return body
 
 
 def _trace_names(
@@ -280,6 +386,8 @@ def _trace_names(
 class _Forward:
     arguments: list[str]
     lines: list[str]
+    blocks: list[tuple[str, ...]]
+    """Per line: the blocks it applies."""
 
 
 def _forward(
@@ -311,6 +419,7 @@ def _forward(
                 name_of[value] = values.create(design.blocks[value].name)
     loop_variable = values.create("layer") if traces else ""
     lines: list[str] = []
+    blocks: list[tuple[str, ...]] = []
     last_expression: str | None = None
     for index, item in enumerate(items):
         ins = [name_of[value] for value in item.inputs]
@@ -318,6 +427,7 @@ def _forward(
         attribute = attributes[item.id]
         code = built[item.id].code
         last_expression = None
+        own = () if item.is_group else (item.id,)
         if item.id in traces:
             trace, out = traces[item.id], outs[0]
             if out != ins[0]:
@@ -328,6 +438,7 @@ def _forward(
                 f"{INDENT}{out} = {loop_variable}({out})",
                 f"{INDENT}self.{trace}.append({out})",
             ]
+            blocks += [own] * (len(lines) - len(blocks))
             continue
         if code is not None and code.statement is not None:
             expression = code.statement(ins)
@@ -335,6 +446,7 @@ def _forward(
             expression = f"self.{attribute}({', '.join(ins)})"
         unread = not outs or all(uses[value] == 0 for value in item.outputs)
         lines.append(expression if unread else f"{', '.join(outs)} = {expression}")
+        blocks.append(own)
         if index == len(items) - 1 and len(outs) == 1:
             last_expression = expression
     results = [name_of[value] for value in scope.outputs]
@@ -348,8 +460,18 @@ def _forward(
         lines[-1] = f"return {last_expression}"
     elif results:
         lines.append(f"return {', '.join(results)}")
+        blocks.append(())
     annotated = [f"{name}: torch.Tensor" for name in arguments]
-    return _Forward(annotated, lines)
+    return _Forward(annotated, lines, blocks)
+
+
+def _output_blocks(design: Design) -> tuple[str, ...]:
+    """The output blocks the model's ``return`` gives a value to."""
+    return tuple(
+        block.id
+        for block in design.blocks.values()
+        if block.kind == "output" and "in" in design.inbound(block.id)
+    )
 
 
 def _streamed_values(scope: Scope, uses: dict[str, int]) -> set[str]:

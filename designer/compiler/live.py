@@ -20,9 +20,10 @@ import torch
 from torch import nn
 
 from designer.compiler.compile import CompiledDesign
+from designer.compiler.construction import construction_device
 from designer.compiler.errors import GeneratedCodeError
 from designer.compiler.inputs import torch_dtype
-from designer.compiler.safety import check_source
+from designer.compiler.safety import checked_tree, module_builtins
 
 MODULE_PREFIX = "designer_generated_"
 KEPT_MODULES = 32
@@ -32,7 +33,7 @@ _loaded: OrderedDict[str, str] = OrderedDict()
 
 def load_source(source: str) -> types.ModuleType:
     """The module ``source`` defines, executed once per distinct text."""
-    check_source(source)
+    tree = checked_tree(source)
     name = MODULE_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
     if name in sys.modules:
         _loaded.move_to_end(name)
@@ -43,8 +44,9 @@ def load_source(source: str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = filename
     sys.modules[name] = module
+    module.__dict__["__builtins__"] = module_builtins()  # nothing to call beyond what it uses
     try:  # the source passed the allow-list above: it only defines and builds a model
-        exec(compile(source, filename, "exec"), module.__dict__)
+        exec(compile(tree, filename, "exec"), module.__dict__)
     except Exception as error:
         del sys.modules[name]
         del linecache.cache[filename]
@@ -68,7 +70,7 @@ def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -
     model_class = cast(type[nn.Module], getattr(module, compiled.class_name))
     filename = cast(str, module.__file__)
     try:
-        with torch.device(device):
+        with construction_device(device):
             model = model_class()
     except Exception as error:
         lines = linecache.getlines(filename)

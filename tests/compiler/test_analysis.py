@@ -4,6 +4,7 @@ totals, FLOPs, and which module and which source lines each block became."""
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -12,14 +13,22 @@ import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from torch import nn
 
-from designer.compiler import build_model, compile_design
+from designer.compiler import CompiledDesign, build_model, compile_design
 from designer.compiler.analysis import ModelAnalysis, analyse_design
 from designer.compiler.inputs import example_inputs
 from designer.compiler.summary import MODEL_ROW_NAME, module_rows
-from designer.graph import Design, check_design, dumps_design, load_design
+from designer.graph import (
+    ACTIVATIONS_BY_KEY,
+    Block,
+    Design,
+    check_design,
+    dumps_design,
+    load_design,
+)
 from designer.runtime.flops import forward_flops
 from tests.compiler.design_strategies import designs
 from tests.paths import EXAMPLES
+from tests.profiles import examples
 
 EXAMPLE_PATHS = sorted(EXAMPLES.glob("*.json"))
 WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
@@ -132,36 +141,129 @@ def test_block_modules_of_groups_that_share_a_class() -> None:
     assert {"layer1.conv1", "layer2.conv1", "layer3.conv1"} <= set(expected.values())
 
 
-def _statement_spans(source: str) -> list[tuple[int, int, str]]:
-    """(first line, last line, text) of every statement that is not a compound one."""
-    compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.With)
-    spans = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.stmt) and not isinstance(node, compound):
-            text = ast.get_source_segment(source, node) or ""
-            spans.append((node.lineno, node.end_lineno or node.lineno, text))
-    return spans
+def _layer_call(block: Block) -> str:
+    """Text the code of a block that is no attribute must hold: its layer call, or for a
+    forward-only block the operation it becomes."""
+    params = block.params
+    activation = ACTIVATIONS_BY_KEY.get(str(params.get("activation", "")))
+    match block.kind:
+        case "input":
+            return "def forward("
+        case "output":
+            return "return "
+        case "add":
+            return " + "
+        case "concat":
+            return "torch.cat("
+        case "flatten":
+            return ".flatten(" if params["functional"] else "nn.Flatten("
+        case "activation":
+            assert activation is not None
+            if params["functional"] and activation.function is not None:
+                return f"{activation.function}("
+            return f"nn.{activation.module}("
+        case "conv_block" | "conv_stack":
+            return "conv_block("
+        case "dec_block" | "dec_stack":
+            return "dec_block("
+        case "linear_stack":
+            return "nn.Linear("
+    return {
+        "conv2d": "nn.Conv2d(",
+        "conv_transpose2d": "nn.ConvTranspose2d(",
+        "linear": "nn.Linear(",
+        "batch_norm1d": "nn.BatchNorm1d(",
+        "batch_norm2d": "nn.BatchNorm2d(",
+        "max_pool2d": "nn.MaxPool2d(",
+        "avg_pool2d": "nn.AvgPool2d(",
+        "adaptive_avg_pool2d": "nn.AdaptiveAvgPool2d(",
+        "dropout": "nn.Dropout(",
+        "upsample": "nn.Upsample(",
+    }[block.kind]
 
 
-def test_block_lines_name_the_block(example: tuple[Design, ModelAnalysis, nn.Module]) -> None:
-    design, analysis, _ = example
-    lines = analysis.source.splitlines()
-    spans = _statement_spans(analysis.source)
-    assert analysis.block_lines, "no block has lines"
-    for block_id, numbers in analysis.block_lines.items():
+def check_places(design: Design, compiled: CompiledDesign, model: nn.Module) -> None:
+    """The compiler's record of where each block went agrees with the source and the model."""
+    lines = compiled.source.splitlines()
+    tree = ast.parse(compiled.source)
+    classes = {
+        node.name: (node.lineno, node.end_lineno or node.lineno)
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+    }
+    modules = dict(model.named_modules())
+    paths = [place.module_path for place in compiled.places.values() if place.module_path]
+    assert len(set(paths)) == len(paths), "two blocks became one module"
+    for block in design.blocks.values():
+        if block.kind != "output" or design.inbound(block.id):
+            assert block.id in compiled.places, f"{design.describe(block.id)} has no record"
+    for block_id, place in compiled.places.items():
         block = design.blocks[block_id]
-        assert numbers == tuple(sorted(set(numbers)))
-        assert all(1 <= number <= len(lines) for number in numbers)
-        text = [lines[number - 1] for number in numbers]
-        if block.kind == "input":  # the forward's signature takes it
-            assert all(line.strip().startswith("def forward(") for line in text)
-            assert all(block.name in line for line in text)
-            continue
-        word = re.compile(rf"\b{re.escape(block.name)}(_sizes)?\b")
-        assert any(f"self.{block.name}" in line for line in text), (block.name, text)
-        for number in numbers:  # each line belongs to a statement that names the block
-            around = [s for s in spans if s[0] <= number <= s[1] and word.search(s[2])]
-            assert around, f"{block.name}: line {number} {lines[number - 1]!r}"
+        where = f"{design.describe(block_id)}: {place}"
+        assert place.lines == tuple(sorted(set(place.lines))) and place.lines, where
+        first, last = classes[place.class_name]
+        assert all(first <= number <= last for number in place.lines), where
+        text = "\n".join(lines[number - 1] for number in place.lines)
+        flat = " ".join(text.split()).replace("( ", "(").replace(" )", ")")
+        if place.attribute is not None:
+            assert f"self.{place.attribute} = " in text, where
+            assert place.module_path is not None
+            assert place.module_path.rpartition(".")[2] == place.attribute == block.name, where
+        else:
+            assert _layer_call(block) in flat, where
+        if place.module_path is not None:
+            assert place.module_path in modules, where
+            assert type(modules[place.module_path]).__name__ in type_names(block), where
+        else:
+            assert block.kind in NO_MODULE or block.params.get("functional"), where
+        if block.kind == "input":  # its argument: its name, made safe (``input_``, ``x_1``)
+            assert place.class_name == compiled.class_name, where
+            assert re.search(rf"\b{re.escape(block.name)}\w*: torch\.Tensor", flat), where
+
+
+NO_MODULE = frozenset({"input", "output", "add", "concat"})
+
+
+def type_names(block: Block) -> set[str]:
+    """The module types a block may become."""
+    if block.kind.endswith("_stack"):
+        return {"Sequential", "ModuleList"}
+    if block.kind in ("conv_block", "dec_block"):
+        return {"Sequential"}
+    return {_layer_call(block).removeprefix("nn.").removesuffix("(")}
+
+
+def test_every_block_has_its_place(example: tuple[Design, ModelAnalysis, nn.Module]) -> None:
+    design, analysis, model = example
+    compiled = compile_design(design, None)
+    check_places(design, compiled, model)
+    assert analysis.source != compiled.source  # the header names the file: lines move
+    analysis = analyse_design(design)
+    assert analysis.block_lines == {b: place.lines for b, place in compiled.places.items()}
+    modules = {b: place.module_path for b, place in compiled.places.items() if place.module_path}
+    assert analysis.block_modules == modules
+
+
+def test_the_record_is_the_same_whatever_the_file_name() -> None:
+    """The header's length (wrapped to the line length) moves every line: the record follows."""
+    design = load_design(EXAMPLES / "unet_small.json")
+    short = compile_design(design, "u.json")
+    long = compile_design(design, "a much longer file name " * 6 + ".json")
+    shift = len(long.source.splitlines()) - len(short.source.splitlines())
+    assert shift > 0
+    for block_id, place in short.places.items():
+        moved = long.places[block_id]
+        assert moved.lines == tuple(number + shift for number in place.lines)
+        assert (moved.class_name, moved.attribute, moved.module_path) == (
+            place.class_name,
+            place.attribute,
+            place.module_path,
+        )
+
+
+def test_the_record_travels_to_a_worker() -> None:
+    compiled = compile_design(load_design(EXAMPLES / "seed_final.json"))
+    assert pickle.loads(pickle.dumps(compiled.places)) == compiled.places
 
 
 def test_every_module_block_of_a_class_has_lines(
@@ -185,7 +287,8 @@ def test_block_lines_of_seed_final() -> None:
     conv = [lines[n - 1] for n in analysis.block_lines[ids["encoder.conv_blocks"]]]
     assert any("self.conv_blocks = " in line for line in conv)
     assert any("conv_blocks_sizes" in line for line in conv)
-    assert ids["flat"] not in analysis.block_lines  # flattened in forward, no module
+    assert ids["flat"] not in analysis.block_modules  # flattened in forward, no module
+    assert [lines[n - 1].strip() for n in analysis.block_lines[ids["flat"]]] == ["x = x.flatten(1)"]
 
 
 def _chain_design(name: str, *kinds_and_params: tuple[str, str, dict[str, object]]) -> Design:
@@ -262,7 +365,9 @@ def test_a_group_in_a_sequential_that_became_a_class_has_lines() -> None:
     assert "self.outer = nn.Sequential(Inner(), nn.Linear(4, 4))" in analysis.source
     assert analysis.block_modules[ids["outer.inner.fc1"]] == "outer.0.fc1"
     assert analysis.block_modules[ids["outer.fc3"]] == "outer.1"
-    assert ids["outer.fc3"] not in analysis.block_lines  # a Sequential's member: no attribute
+    # a Sequential's member has no attribute: its lines are the statement that builds it
+    outer = [analysis.source.splitlines()[n - 1] for n in analysis.block_lines[ids["outer.fc3"]]]
+    assert outer == ["        self.outer = nn.Sequential(Inner(), nn.Linear(4, 4))"]
     lines = analysis.source.splitlines()
     inner_lines = range(lines.index("class Inner(nn.Module):") + 1, len(lines))
     for name in ("fc1", "fc2"):
@@ -310,8 +415,42 @@ def test_flops_of_a_model_that_cannot_run_a_batch_of_one() -> None:
         forward_flops(compiled, design, 1)
 
 
+def test_blocks_named_out_and_x_in_the_model_get_only_their_lines() -> None:
+    """The input ``x`` is read twice, so the main line is ``out``; a block is called ``out``
+    too (and a functional flatten ``x_1``, the name a second ``x`` would take): each gets its
+    own statements and no other, though ``out`` and ``x`` are on nearly every line."""
+    design = Design("Net")
+    image = design.add_block("input", name="x", params={"shape": [1, 2, 4, 4]}).id
+    conv = design.add_block("conv2d", name="out", params={"out_channels": 2, "padding": 1}).id
+    add = design.add_block("add", name="sum", params={"inputs": 2}).id
+    flat = design.add_block("flatten", name="x_1", params={"functional": True}).id
+    last = design.add_block("linear", name="fc", params={"out_features": 3}).id
+    end = design.add_block("output", name="y").id
+    design.connect(image, conv)
+    design.connect(conv, add, "in0")
+    design.connect(image, add, "in1")
+    for source, target in pairwise([add, flat, last, end]):
+        design.connect(source, target)
+    analysis = analyse_design(design)
+    lines = analysis.source.splitlines()
+
+    def marked(block_id: str) -> list[str]:
+        return [lines[n - 1].strip() for n in analysis.block_lines[block_id]]
+
+    assert marked(conv) == [
+        "self.out = nn.Conv2d(2, 2, kernel_size=3, padding=1)",
+        "out = self.out(x)",
+    ]
+    assert marked(add) == ["out = out + x"]
+    assert marked(flat) == ["out = out.flatten(1)"]
+    assert marked(last) == ["self.fc = nn.Linear(32, 3)", "return self.fc(out)"]
+    assert marked(image) == ["def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+    assert marked(end) == ["return self.fc(out)"]
+    assert analysis.block_modules == {conv: "out", last: "fc"}
+
+
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -319,34 +458,15 @@ def test_flops_of_a_model_that_cannot_run_a_batch_of_one() -> None:
 def test_random_designs_map_blocks_to_their_modules_and_lines(design: Design) -> None:
     assume(check_design(design).ok)
     note(dumps_design(design))
+    compiled = compile_design(design)
+    model = build_model(compiled)
+    check_places(design, compiled, model)
     analysis = analyse_design(design)
-    model = build_model(compile_design(design))
     types = {row.name: row.type for row in analysis.rows}
     assert analysis.printed == str(model)
     assert analysis.parameters == sum(p.numel() for p in model.parameters())
-    mapped = analysis.block_modules
-    assert len(set(mapped.values())) == len(mapped)  # one block per module
+    assert analysis.block_lines == {b: place.lines for b, place in compiled.places.items()}
+    assert set(analysis.block_modules.values()) <= set(types)
     for block_id in design.blocks:
         if design.qualified_name(block_id) in types:
-            assert mapped.get(block_id) == design.qualified_name(block_id)
-    lines = analysis.source.splitlines()
-    classes = {
-        node.name: (node.lineno, node.end_lineno or node.lineno)
-        for node in ast.parse(analysis.source).body
-        if isinstance(node, ast.ClassDef)
-    }
-    spans = _statement_spans(analysis.source)
-    for block_id, module in mapped.items():
-        block = design.blocks[block_id]
-        assert module in types
-        parent = module.rpartition(".")[0]
-        if module.rpartition(".")[2] != block.name:  # a Sequential's member: no attribute
-            assert block_id not in analysis.block_lines
-            continue
-        first, last = classes[types[parent] if parent else analysis.class_name]
-        numbers = analysis.block_lines[block_id]
-        assert all(first <= number <= last for number in numbers), (module, numbers)
-        assert any(f"self.{block.name}" in lines[number - 1] for number in numbers)
-        word = re.compile(rf"\b{re.escape(block.name)}(_sizes)?\b")
-        for number in numbers:
-            assert any(s[0] <= number <= s[1] and word.search(s[2]) for s in spans)
+            assert analysis.block_modules.get(block_id) == design.qualified_name(block_id)

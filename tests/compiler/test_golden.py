@@ -54,6 +54,35 @@ def test_golden_sources_pass_ruff_check_and_format() -> None:
     assert formatted.returncode == 0, formatted.stdout
 
 
+def test_every_golden_line_is_within_the_line_length() -> None:
+    """E501 with ruff's defaults (88 characters), no configuration read: the header too."""
+    files = [str(GOLDEN / f"{name}.py") for name in NAMES]
+    checked = subprocess.run(
+        [find_ruff_bin(), "check", "--isolated", "--select", "E501", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_a_long_file_name_keeps_the_header_within_the_line_length(tmp_path: Path) -> None:
+    design = load_design(EXAMPLES / "seed_final.json")
+    origin = "a very long name for a design file, with spaces, from a shared drive " * 3
+    source = compile_design(design, origin + "\n.json").source
+    assert " ".join(origin.split()) in " ".join(source.split('"""')[1].split())
+    assert "\\n.json" in source  # a newline in a file name is shown, not written
+    module = tmp_path / "model.py"
+    module.write_text(source)
+    checked = subprocess.run(
+        [find_ruff_bin(), "check", "--isolated", "--select", "E501", str(module)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+
+
 def test_same_design_same_bytes() -> None:
     path = EXAMPLES / "unet_small.json"
     assert compile_design(load_design(path)).source == compile_design(load_design(path)).source
