@@ -80,11 +80,44 @@ Change = (
 Listener = Callable[[Change], None]
 
 
+@dataclass(frozen=True, slots=True)
+class ListenerFailure:
+    """A subscriber that raised on a change: the view it serves may be out of step now."""
+
+    listener: Listener
+    change: Change
+    error: Exception
+
+    def describe(self) -> str:
+        name = getattr(self.listener, "__qualname__", repr(self.listener))
+        return (
+            f"{name} failed on {type(self.change).__name__}: "
+            f"{type(self.error).__name__}: {self.error}"
+        )
+
+
+FailureReporter = Callable[[ListenerFailure], None]
+_failure_reporters: list[FailureReporter] = []
+
+
+def report_listener_failures(reporter: FailureReporter) -> Callable[[], None]:
+    """Have ``reporter`` told of every listener that raises, in any design; returns the call
+    that stops it. The app shows them to the user; the tests fail on them."""
+    _failure_reporters.append(reporter)
+
+    def stop() -> None:
+        if reporter in _failure_reporters:
+            _failure_reporters.remove(reporter)
+
+    return stop
+
+
 class ChangeNotifier:
     """Calls each subscribed listener with every change, in subscription order.
 
-    A listener that raises is logged and does not stop the others: one broken view must not
-    leave the rest of the app out of step with the design.
+    A listener that raises does not stop the others: one broken view must not leave the rest of
+    the app out of step with the design. It is logged and handed to every failure reporter, so
+    that it is never only a line in a log.
     """
 
     def __init__(self) -> None:
@@ -100,5 +133,8 @@ class ChangeNotifier:
         for listener in tuple(self._listeners):
             try:
                 listener(change)
-            except Exception:
+            except Exception as error:
                 log.exception("design listener %r failed on %r", listener, change)
+                failure = ListenerFailure(listener, change, error)
+                for reporter in tuple(_failure_reporters):
+                    reporter(failure)

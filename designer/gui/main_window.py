@@ -34,6 +34,7 @@ from designer.gui.docks import add_dock
 from designer.gui.document import DesignDocument
 from designer.gui.file_controller import FileController
 from designer.gui.inspector import Inspector
+from designer.gui.listener_alert import ListenerAlert
 from designer.gui.model_docks import ModelDocks
 from designer.gui.palettes import ActivationPalette, BlockPalette
 from designer.gui.recovery import RecoveryStore
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.document = DesignDocument(parent=self)
+        self.listener_alert = ListenerAlert(self)
         self.scene = DesignScene(self.document, self)
         self.view = CanvasView(self.scene, self)
         self.setCentralWidget(self.view)
@@ -337,6 +339,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
+        self.listener_alert.stop()
         if self.files.recovery is not None:
             self.files.recovery.close()
         self.scene.selectionChanged.disconnect(self._selection_changed)

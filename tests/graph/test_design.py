@@ -27,6 +27,7 @@ from designer.graph.events import (
     GroupAdded,
     GroupChanged,
     GroupRemoved,
+    ListenerFailure,
     ModelRenamed,
 )
 
@@ -327,7 +328,7 @@ class TestGroups:
 
 class TestEvents:
     def test_a_failing_listener_does_not_stop_others(
-        self, caplog: pytest.LogCaptureFixture
+        self, caplog: pytest.LogCaptureFixture, listener_failures: list[ListenerFailure]
     ) -> None:
         design = Design()
         seen: list[Change] = []
@@ -340,6 +341,9 @@ class TestEvents:
         block = design.add_block("linear")
         assert seen == [BlockAdded(block)]
         assert "view is broken" in caplog.text
+        assert [failure.listener for failure in listener_failures] == [broken]
+        assert "RuntimeError: view is broken" in listener_failures[0].describe()
+        listener_failures.clear()  # seen and expected: the autouse check need not fail
 
     def test_unsubscribe(self) -> None:
         design = Design()
