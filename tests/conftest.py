@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
+# no test needs a screen: Qt's offscreen platform unless the caller names another, set before
+# pytest-qt or any test makes the QApplication
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
 
 from designer.graph import Design
+from designer.graph.events import ListenerFailure, report_listener_failures
+from tests.profiles import load_profile_from_environment
+
+load_profile_from_environment()
 
 
 @pytest.fixture
@@ -37,3 +48,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def regen_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
+
+
+@pytest.fixture(autouse=True)
+def listener_failures() -> Iterator[list[ListenerFailure]]:
+    """Every design listener that raised during the test; any left here fail it.
+
+    A view that falls out of step with its design would otherwise only log it while every
+    test stays green. A test that makes a listener fail on purpose clears the list.
+    """
+    failures: list[ListenerFailure] = []
+    stop = report_listener_failures(failures.append)
+    yield failures
+    stop()
+    if failures:
+        pytest.fail("a design listener raised: " + "; ".join(f.describe() for f in failures))

@@ -6,7 +6,6 @@ import gc
 import logging
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
@@ -42,8 +41,6 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_app(path: Path | None) -> int:
     """Open the app on ``path`` (or a recovered design, or the seed's final model)."""
     started = time.perf_counter()
-    # torch's CPU wheels warn on import when numpy is absent; nothing in the app needs numpy
-    warnings.filterwarnings("ignore", message="Failed to initialize NumPy", category=UserWarning)
     app = make_application()
     window = MainWindow(QSettings(), RecoveryStore(default_recovery_dir()))
     window.show()

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -76,8 +77,9 @@ def measure_forward(
     try:
         model = materialize(model, resolved.device)
         if settings.channels_last:
-            # Module.to takes memory_format (4-d weights only), but its stubs don't say so
-            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            # Module.to takes memory_format (4-d weights only); older stubs don't say so
+            to_memory_format = cast(Callable[..., nn.Module], model.to)
+            model = to_memory_format(memory_format=torch.channels_last)
     except RuntimeError as error:
         if not _is_out_of_memory(error):
             raise

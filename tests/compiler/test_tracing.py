@@ -29,6 +29,7 @@ from designer.compiler import build_model, compile_design, materialize
 from designer.graph import BadNameError, Design, check_design, dumps_design, load_design
 from tests.compiler.design_strategies import batch_is_free, designs, example_inputs
 from tests.paths import EXAMPLES
+from tests.profiles import examples
 
 pytestmark = pytest.mark.filterwarnings(  # torch's own, raised as torch.compile loads
     "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"
@@ -37,8 +38,8 @@ pytestmark = pytest.mark.filterwarnings(  # torch's own, raised as torch.compile
 EXAMPLE_NAMES: Final = sorted(path.stem for path in EXAMPLES.glob("*.json"))
 COMPILED_EXAMPLES: Final = ("seed_modulelist", "lenet5")
 """The smallest examples: inductor takes seconds per model even on these."""
-RANDOM_FX_TRACES: Final = 150
-RANDOM_EXPORTS: Final = 30
+RANDOM_FX_TRACES: Final = examples(150)
+RANDOM_EXPORTS: Final = examples(30)
 OTHER_BATCH_SIZES: Final = (1, 3)
 TRACES_NOT_KEPT: Final = re.compile(
     r"The tensor attributes? (self\.[\w.]*trace\[\d+\](, )?)+ (was|were) assigned during "

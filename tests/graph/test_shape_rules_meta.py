@@ -20,6 +20,7 @@ from designer.graph.activations import ACTIVATION_KEYS, ACTIVATIONS, ACTIVATIONS
 from designer.graph.catalogue import CATALOGUE, BlockKind
 from designer.graph.params import ParamValue
 from designer.graph.shape_rules import Shape, ShapeRuleError
+from tests.profiles import examples
 from tests.reference_torch import TorchOutcome, resolve_function, torch_outcome
 
 Params = dict[str, ParamValue]
@@ -379,7 +380,7 @@ def test_rules_match_torch(name: str, meta: torch.device) -> None:
     assert name in CASES, f"no strategy for kind {name!r}: add one to CASES"
     kind = CATALOGUE[name]
 
-    @settings(max_examples=EXAMPLES.get(name, DEFAULT_EXAMPLES), deadline=None)
+    @settings(max_examples=examples(EXAMPLES.get(name, DEFAULT_EXAMPLES)), deadline=None)
     @given(CASES[name])
     def check(case: Case) -> None:
         params, inputs = case

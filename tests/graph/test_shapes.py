@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from designer.graph import Design, ShapeChecker, check_design, load_design
 from tests.paths import DATA, EXAMPLES
+from tests.profiles import examples
 
 
 def ids(design: Design) -> dict[str, str]:
@@ -222,7 +223,7 @@ EDIT = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(EDIT, max_size=12))
 def test_incremental_agrees_with_a_fresh_check(edits: list[tuple[str, int, int]]) -> None:
     design = load_design(EXAMPLES / "resnet_small.json")

@@ -62,6 +62,7 @@ from designer.graph.params import ParamSpec, ParamType
 from designer.gui.commands import EditCommand
 from designer.gui.document import DesignDocument
 from tests.paths import EXAMPLES
+from tests.profiles import examples
 
 KINDS = (
     "linear",
@@ -85,7 +86,7 @@ POSITIONS = st.tuples(
     st.floats(-5000, 5000, allow_nan=False), st.floats(-5000, 5000, allow_nan=False)
 )
 MACHINE_SETTINGS = settings(
-    max_examples=40,
+    max_examples=examples(40),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
