@@ -9,22 +9,19 @@ from designer.graph.shapes import problem_lines
 from designer.text_table import text_table
 
 
-def _group_path(design: Design, block_id: str) -> str:
-    return ".".join(group.name for group in design.group_path(design.blocks[block_id].group))
-
-
 def report_rows(design: Design, report: ShapeReport) -> list[dict[str, Any]]:
-    """One row per block, in data-flow order."""
+    """One row per block, in data-flow order, named by its path in ``named_modules()``."""
     rows = []
+    paths = design.module_paths()
     for block_id in design.topological_order():
         block, result = design.blocks[block_id], report.results[block_id]
         rows.append(
             {
                 "id": block_id,
                 "name": block.name,
-                "qualified_name": design.qualified_name(block_id),
+                "qualified_name": paths.blocks[block_id],
                 "kind": block.kind,
-                "group": _group_path(design, block_id) or None,
+                "group": None if block.group is None else paths.groups[block.group],
                 "output_shape": list(result.shape) if result.shape is not None else None,
                 "parameters": result.parameters,
             }

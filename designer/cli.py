@@ -5,7 +5,8 @@
 its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program;
 ``bench`` times the forward pass on a device (in a worker process) and prints the figures.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
-read or the command can't be done (one line on stderr, never a traceback).
+read or the command can't be done (one line on stderr, never a traceback), 141 when whoever
+reads the output stops early (``| head``), as for a process ended by SIGPIPE.
 
 Only the compiling commands import torch: ``check`` stays quick.
 """
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from designer import __version__
 from designer.check_report import report_json, report_text
 from designer.graph import Design, DesignFileError, check_design, load_design
+from designer.graph.file_access import design_error_line, os_error_text
 from designer.graph.shapes import problem_lines
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_SHAPE_ERRORS = 1
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 128 + 13
+"""What a shell reports for a process that SIGPIPE ended: the reader of stdout went away."""
 FORMATS = ("py", "onnx", "pt2")
 
 log = logging.getLogger("designer")
@@ -126,14 +130,29 @@ def _add_bench_command(
 
 
 def _check(path: str, as_json: bool) -> int:
+    """``check``: errors become exit codes and one line, never a traceback, as for the others."""
+    try:
+        return _check_design_file(path, as_json)
+    except BrokenPipeError:
+        raise
+    except Exception as error:  # a bug of ours: one line, the traceback in the log (-v)
+        log.debug("unexpected failure", exc_info=True)
+        message = f"unexpected {type(error).__name__}: {error}"
+        return _json_failure(path, message) if as_json else _fail(f"{path}: {message}")
+
+
+def _json_failure(path: str, message: str) -> int:
+    print(json.dumps({"file": path, "error": " ".join(message.splitlines())}, indent=2))
+    return EXIT_BAD_INPUT
+
+
+def _check_design_file(path: str, as_json: bool) -> int:
     try:
         design = load_design(path)
     except DesignFileError as error:
         if as_json:
-            print(json.dumps({"file": path, "error": str(error)}, indent=2))
-        else:
-            print(f"{path}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+            return _json_failure(path, str(error))
+        return _fail(design_error_line(path, error))
     report = check_design(design)
     if as_json:
         print(json.dumps({"file": path, **report_json(design, report)}, indent=2))
@@ -150,9 +169,15 @@ def _compile(path: str) -> tuple[Design, CompiledDesign]:
 
 
 def _overwrites_design(arguments: argparse.Namespace, outputs: Sequence[Path]) -> bool:
-    """Whether an output would land on the design file itself (it would be lost)."""
-    design = Path(arguments.design).resolve()
-    return any(output.resolve() == design for output in outputs)
+    """Whether an output would land on the design file itself (it would be lost). A design
+    that can't be looked at can't be overwritten: reading it will say what is wrong."""
+    for output in outputs:
+        try:
+            if Path(arguments.design).samefile(output):
+                return True
+        except OSError:  # either is missing, or unreachable (a symlink loop)
+            continue
+    return False
 
 
 def _compile_command(arguments: argparse.Namespace) -> int:
@@ -217,11 +242,13 @@ def _bench_command(arguments: argparse.Namespace) -> int:
         min_run_time=min(0.2, arguments.max_time),
         max_run_time=arguments.max_time,
     )
+    # compiled here for the shape-error report and the class name; the worker compiles the
+    # design it is sent once, itself
     design, compiled = _compile(arguments.design)
     progress = _progress_line if sys.stderr.isatty() else None
     try:
         with TorchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
-            results = worker.run(compiled, design, settings, on_progress=progress)
+            results = worker.run(design, settings, on_progress=progress)
     finally:
         if progress is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -261,6 +288,8 @@ def _run_compiling(
             warnings.simplefilter("always")
             warnings.showwarning = _log_warning
             return _run_and_translate(command, arguments)
+    except BrokenPipeError:
+        raise
     except Exception as error:  # a bug of ours: one line, the traceback in the log (-v)
         log.debug("unexpected failure", exc_info=True)
         return _fail(f"{arguments.design}: unexpected {type(error).__name__}: {error}")
@@ -278,7 +307,7 @@ def _run_and_translate(
     try:
         return command(arguments)
     except DesignFileError as error:
-        return _fail(f"{arguments.design}: {error}")
+        return _fail(design_error_line(arguments.design, error))
     except ShapeCheckError as error:
         print("\n".join(problem_lines(error.problems)), file=sys.stderr)
         return EXIT_SHAPE_ERRORS
@@ -286,10 +315,14 @@ def _run_and_translate(
         return _fail(f"{arguments.design}: {error}")
     except RunError as error:
         return _fail(f"{arguments.design}: {error}")
-    except OSError as error:  # writing an output: the design was read already
+    except BrokenPipeError:
+        raise
+    except OSError as error:  # the design was read already: writing an output, or running
+        output = getattr(arguments, "output", None)
+        if output is None:
+            return _fail(os_error_text(error, arguments.design, arguments.command))
         # a rename names its destination second; mkstemp names its temporary file
-        target = error.filename2 or getattr(arguments, "output", None) or error.filename
-        return _fail(f"{target}: {error.strerror or error}")
+        return _fail(os_error_text(error, error.filename2 or output, "write"))
 
 
 def _log_warning(
@@ -321,6 +354,20 @@ _COMMANDS = frozenset({"check", *_COMPILING})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # inside the try: a reader that left shows here, not at exit
+    except BrokenPipeError:
+        # the reader of stdout went away (``| head``): nothing left to say to it. Python's
+        # docs (the note on SIGPIPE in the signal module) point stdout at devnull so the
+        # interpreter's last flush doesn't fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     if _wants_app(given):
         return _open_app(given)

@@ -242,7 +242,7 @@ def test_an_unwritable_output_exits_2(capsys: pytest.CaptureFixture[str], tmp_pa
     output = tmp_path / "missing" / "model.py"
     code, out, err = run(capsys, "compile", str(EXAMPLES / "lenet5.json"), "-o", str(output))
     assert (code, out) == (2, "")
-    assert err == f"{output}: No such file or directory\n"
+    assert err == f"cannot write {output}: no such file or directory\n"
 
 
 def test_onnx_without_the_extra_exits_2_saying_what_to_install(
@@ -319,5 +319,5 @@ def test_an_export_blocked_by_a_directory_names_it_and_leaves_no_weights(
         str(tmp_path / "out.py"),
     )  # fmt: skip
     assert code == 2
-    assert err.startswith(f"{tmp_path / 'out.py'}: ")
+    assert err.startswith(f"cannot write {tmp_path / 'out.py'}: ")
     assert not (tmp_path / "out.pt").exists()

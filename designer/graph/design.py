@@ -11,6 +11,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from enum import Enum
 from typing import Any, Final
 
 import networkx as nx
@@ -28,6 +29,7 @@ from designer.graph.events import (
     BlockAdded,
     BlockChanged,
     BlockRemoved,
+    Change,
     EdgeAdded,
     EdgeRemoved,
     GroupAdded,
@@ -38,10 +40,22 @@ from designer.graph.events import (
 )
 from designer.graph.events import ChangeNotifier as _Notifier
 from designer.graph.model import OUTPUT_PORT, Block, Edge, Group
+from designer.graph.module_paths import ModulePaths, find_module_paths
 from designer.graph.names import check_attribute_name, check_identifier, unique_name
 from designer.graph.params import ParamValue, describe_value
 
 DEFAULT_CLASS_NAME: Final = "MyModel"
+
+
+class MembersScope(Enum):
+    """The type of ``MEMBERS_SCOPE``."""
+
+    MEMBERS = "the members' scope"
+
+
+MEMBERS_SCOPE: Final = MembersScope.MEMBERS
+"""``add_group``'s parent when none is given: where its members sit (the top level for an
+empty group). Any other parent, ``None`` for the top level included, is checked against them."""
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 _NUMBERED_ID = re.compile(r"([bg])(\d{1,12})\Z")
 _TOP_LEVEL_ONLY = frozenset({"input", "output"})
@@ -90,6 +104,7 @@ class Design:
         """Names taken in each scope (a group id, or None for the top level)."""
         self._next_number = {"b": 1, "g": 1}
         self._order: tuple[str, ...] | None = None
+        self._module_paths: ModulePaths | None = None
         self._notifier = _Notifier()
 
     # --- observing -------------------------------------------------------------------------
@@ -161,14 +176,28 @@ class Design:
         return self._order
 
     def qualified_name(self, block_id: str) -> str:
-        """``encoder.conv_blocks``: the block's path, as ``named_modules()`` will show it."""
+        """``encoder.conv_blocks``: the names of the block's groups and its own, a key that
+        stays put while the design's data flow changes. Inside a group that becomes an
+        ``nn.Sequential`` it differs from the path the model shows: see ``module_path``."""
         block = self.block(block_id)
         return ".".join([*(group.name for group in self.group_path(block.group)), block.name])
 
+    def module_path(self, block_id: str) -> str:
+        """The block's path as ``named_modules()`` will show it (``stage1.0.conv1`` where the
+        class-less group ``stage1`` becomes an ``nn.Sequential``)."""
+        self.block(block_id)
+        return self.module_paths().blocks[block_id]
+
+    def module_paths(self) -> ModulePaths:
+        """Every block's and group's module path, worked out once per change of the design."""
+        if self._module_paths is None:
+            self._module_paths = find_module_paths(self)
+        return self._module_paths
+
     def describe(self, block_id: str) -> str:
-        """``conv block 'encoder.conv1'``: how messages name a block."""
+        """``conv block 'encoder.conv1'``: how messages name a block (by its module path)."""
         block = self.block(block_id)
-        return f"{block_kind(block.kind).label} '{self.qualified_name(block_id)}'"
+        return f"{block_kind(block.kind).label} '{self.module_path(block_id)}'"
 
     def group_path(self, group_id: str | None) -> list[Group]:
         """The groups from the outermost down to ``group_id``."""
@@ -239,7 +268,7 @@ class Design:
         self._names[group].add(name)
         self._note_id(block_id)
         self._order = None
-        self._notifier.emit(BlockAdded(block))
+        self._emit(BlockAdded(block))
         return block
 
     def remove_block(self, block_id: str) -> tuple[Block, list[Edge]]:
@@ -253,7 +282,7 @@ class Design:
         self._graph.remove_node(block_id)
         self._names[block.group].discard(block.name)
         self._order = None
-        self._notifier.emit(BlockRemoved(block))
+        self._emit(BlockRemoved(block))
         return block, edges
 
     def set_param(self, block_id: str, name: str, value: object) -> ParamValue:
@@ -335,7 +364,7 @@ class Design:
         self._inbound[target][target_port] = edge
         self._graph.add_edge(source, target, key=target_port)
         self._order = None
-        self._notifier.emit(EdgeAdded(edge))
+        self._emit(EdgeAdded(edge))
         return edge
 
     def find_cycle(self) -> list[Edge] | None:
@@ -352,7 +381,7 @@ class Design:
         del self._inbound[edge.target][edge.target_port]
         self._graph.remove_edge(edge.source, edge.target, key=edge.target_port)
         self._order = None
-        self._notifier.emit(EdgeRemoved(edge))
+        self._emit(EdgeRemoved(edge))
 
     # --- editing groups --------------------------------------------------------------------
 
@@ -363,12 +392,13 @@ class Design:
         groups: Iterable[str] = (),
         *,
         class_name: str | None = None,
-        parent: str | None = None,
+        parent: str | MembersScope | None = MEMBERS_SCOPE,
         group_id: str | None = None,
     ) -> Group:
         """Make a group of blocks and groups that share one scope; it takes their place there.
 
-        ``parent`` is the scope for an empty group; with members it must be theirs.
+        ``parent`` is the scope for an empty group (the top level when not given); with
+        members it must be theirs, and a ``GroupError`` names both when it isn't.
         """
         block_ids, group_ids = list(blocks), list(groups)
         group_id = self._fresh_id("g") if group_id is None else check_id(group_id, "group id")
@@ -380,7 +410,7 @@ class Design:
         scopes |= {self.group(member).parent for member in group_ids}
         if len(scopes) > 1:
             raise GroupError("a group's members must all sit in the same group (or all at top)")
-        scope = scopes.pop() if scopes else parent
+        scope = self._group_scope(scopes.pop() if scopes else MEMBERS_SCOPE, parent)
         inner = max((self._nesting_below(member) for member in group_ids), default=0)
         if len(self.group_path(scope)) + 1 + inner > MAX_GROUP_DEPTH:
             raise GroupError(f"groups nest at most {MAX_GROUP_DEPTH} deep")
@@ -394,7 +424,7 @@ class Design:
         self._groups[group_id] = group
         self._names[group_id] = set()
         self._note_id(group_id)
-        self._notifier.emit(GroupAdded(group))
+        self._emit(GroupAdded(group))
         for member in block_ids:
             self._move_block(self._blocks[member], group_id)
         for member in group_ids:
@@ -420,7 +450,7 @@ class Design:
             self._move_group(self._groups[member], group.parent)
         del self._groups[group_id]
         del self._names[group_id]
-        self._notifier.emit(GroupRemoved(group))
+        self._emit(GroupRemoved(group))
         return group, block_ids, group_ids
 
     def rename_group(self, group_id: str, name: str) -> str:
@@ -444,10 +474,34 @@ class Design:
         old = self._class_name
         self._class_name = check_identifier(class_name, "model class name", "")
         if class_name != old:
-            self._notifier.emit(ModelRenamed(old, class_name))
+            self._emit(ModelRenamed(old, class_name))
         return old
 
     # --- internals -------------------------------------------------------------------------
+
+    def _emit(self, change: Change) -> None:
+        """Forget what was worked out from the design as it was, then tell the subscribers."""
+        self._module_paths = None
+        self._notifier.emit(change)
+
+    def _group_scope(
+        self, members: str | MembersScope | None, parent: str | MembersScope | None
+    ) -> str | None:
+        """Where a new group goes: the scope its members share, and ``parent`` if given."""
+        if isinstance(parent, MembersScope):
+            return None if isinstance(members, MembersScope) else members
+        if parent is not None:
+            self.group(parent)
+        if not isinstance(members, MembersScope) and members != parent:
+            raise GroupError(
+                f"the parent given is {self._scope_text(parent)}, but the members sit in "
+                f"{self._scope_text(members)}; a group takes its members' place",
+                "parent",
+            )
+        return parent
+
+    def _scope_text(self, scope: str | None) -> str:
+        return "the top level" if scope is None else f"group '{self.group(scope).name}' ({scope})"
 
     def _check_scope(self, entry: BlockKind, group: str | None) -> None:
         if group is None:
@@ -471,14 +525,14 @@ class Design:
         if new == block:
             return
         self._blocks[block.id] = new
-        self._notifier.emit(BlockChanged(block, new))
+        self._emit(BlockChanged(block, new))
 
     def _replace_group(self, group: Group, **changes: Any) -> None:
         new = dataclasses.replace(group, **changes)
         if new == group:
             return
         self._groups[group.id] = new
-        self._notifier.emit(GroupChanged(group, new))
+        self._emit(GroupChanged(group, new))
 
     def _nesting_below(self, group_id: str) -> int:
         """How many levels of groups a group holds (1 for a group without inner groups)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from designer.graph.design import Design
+from designer.graph.design import MEMBERS_SCOPE, Design, MembersScope
 from designer.graph.model import Block, Edge, Group
 from designer.graph.params import ParamValue
 
@@ -152,7 +152,8 @@ class AddGroup(Edit):
     blocks: Sequence[str] = ()
     groups: Sequence[str] = ()
     class_name: str | None = None
-    parent: str | None = None
+    parent: str | MembersScope | None = MEMBERS_SCOPE
+    """Where the group goes: by default where its members sit."""
     group_id: str | None = None
 
     def apply(self, design: Design) -> None:

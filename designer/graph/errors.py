@@ -59,3 +59,8 @@ class GroupError(DesignError):
 
 class DesignFileError(DesignError):
     """A design file that can't be read: bad JSON, wrong types, bad values, newer format."""
+
+
+class FileAccessError(DesignFileError):
+    """A design file that can't be read at all (missing, not allowed, not a regular file).
+    Its message names the file: ``cannot read design.json: permission denied``."""

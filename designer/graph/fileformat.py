@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from designer.graph.design import MAX_GROUP_DEPTH, Design, check_id
 from designer.graph.errors import DesignError, DesignFileError
+from designer.graph.file_access import read_design_bytes
 from designer.graph.model import OUTPUT_PORT, Block, Edge, Group
 from designer.graph.params import describe_value
 
@@ -146,18 +147,9 @@ def _group_to_dict(group: Group) -> dict[str, Any]:
 
 
 def load_design(path: str | os.PathLike[str]) -> Design:
-    """Read a design file; ``DesignFileError`` says what is wrong and where."""
-    file = Path(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DesignFileError(
-                f"the file is {size:,} bytes; design files are at most {MAX_FILE_BYTES:,}"
-            )
-        data = file.read_bytes()
-    except OSError as error:
-        raise DesignFileError(f"can't read the file: {error.strerror or error}") from None
-    return loads_design(data)
+    """Read a design file; ``DesignFileError`` says what is wrong and where (its subclass
+    ``FileAccessError`` when the file can't be read at all, naming the file)."""
+    return loads_design(read_design_bytes(path, MAX_FILE_BYTES))
 
 
 def loads_design(text: str | bytes) -> Design:

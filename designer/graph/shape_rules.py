@@ -11,12 +11,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
+from typing import Final
 
 from designer.graph.activations import ACTIVATIONS_BY_KEY
 from designer.graph.params import ParamValue
 
 Shape = tuple[int, ...]
 Params = Mapping[str, ParamValue]
+
+MAX_ELEMENTS: Final = 2**53
+"""The most elements a block's output (or its parameters, all together) may have.
+
+Far past any real tensor (8 PiB of float32), and the largest count up to which every integer
+is exact in a float: rules that scale sizes by a float (Upsample) stay exact and finite. The
+checker refuses a larger output as a shape error on the block that makes it, so no rule ever
+receives an input past it and no message has to print a number of thousands of digits.
+"""
 
 
 class ShapeRuleError(Exception):
@@ -40,6 +50,20 @@ class ShapeRuleError(Exception):
 def shape_text(shape: Sequence[int]) -> str:
     """``1x64x28x28``: how shapes read in labels and messages."""
     return "x".join(str(size) for size in shape) if shape else "scalar"
+
+
+def count_text(count: int) -> str:
+    """``1,048,576`` for counts a person reads whole; ``4.8e+24`` past 15 digits. Never
+    converts the whole integer (Python refuses past 4300 digits, a float past 1e308)."""
+    if count < 10**15:
+        return f"{count:,}"
+    if count.bit_length() < 1000:
+        return f"{float(count):.1e}"
+    exponent = math.floor(math.log10(count))
+    mantissa = 10 ** (math.log10(count) - exponent)
+    if round(mantissa, 1) >= 10:
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.1f}e+{exponent}"
 
 
 def _int(params: Params, name: str) -> int:
@@ -274,6 +298,13 @@ def upsample_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
     scale = params["scale_factor"]
     assert isinstance(scale, float)
+    largest = max(shape[-2:])
+    if largest > MAX_ELEMENTS:  # the checker never passes one on; a float would overflow
+        raise ShapeRuleError(
+            f"a size of {count_text(largest)} is past the limit of {count_text(MAX_ELEMENTS)}",
+            expected=f"sizes up to {count_text(MAX_ELEMENTS)}",
+            received=count_text(largest),
+        )
     sizes = [math.floor(size * scale) for size in shape[-2:]]
     if min(sizes) < 1:
         raise ShapeRuleError(

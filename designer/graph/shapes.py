@@ -30,7 +30,13 @@ from designer.graph.events import (
     GroupRemoved,
 )
 from designer.graph.model import Block, Edge
-from designer.graph.shape_rules import Shape, ShapeRuleError, shape_text
+from designer.graph.shape_rules import (
+    MAX_ELEMENTS,
+    Shape,
+    ShapeRuleError,
+    count_text,
+    shape_text,
+)
 
 _CACHE_LIMIT = 100_000
 _END_KINDS = frozenset({"input", "output"})
@@ -315,17 +321,49 @@ def _work_out(
             )
         )
         return BlockResult(inputs, None, None, tuple(problems))
+    too_large = _size_problem(design, block, shape, parameters)
+    if too_large is not None:
+        problems.append(too_large)
+        return BlockResult(inputs, None, None, tuple(problems))
     return BlockResult(inputs, shape, parameters, tuple(problems))
+
+
+def _size_problem(
+    design: Design, block: Block, shape: Shape, parameters: int
+) -> ShapeProblem | None:
+    """A block whose output or parameters pass ``MAX_ELEMENTS``: its output stays unknown, so
+    nothing downstream has to work with (or print) sizes no tensor can have."""
+    limit = f"at most {count_text(MAX_ELEMENTS)} (2**53)"
+    elements = math.prod(shape)
+    if elements > MAX_ELEMENTS:
+        return ShapeProblem(
+            block.id,
+            None,
+            f"{design.describe(block.id)}: its output {shape_text(shape)} would have "
+            f"{count_text(elements)} elements; a tensor here has {limit}",
+            f"{limit} elements",
+            f"{count_text(elements)} elements",
+        )
+    if parameters > MAX_ELEMENTS:
+        return ShapeProblem(
+            block.id,
+            None,
+            f"{design.describe(block.id)}: it would have {count_text(parameters)} parameters; "
+            f"a block here has {limit}",
+            f"{limit} parameters",
+            f"{count_text(parameters)} parameters",
+        )
+    return None
 
 
 def _source(design: Design, edge: Edge) -> str:
     """How a message names what feeds an edge: the block, or the sub-module it sits in."""
     source_groups = design.group_path(design.blocks[edge.source].group)
     target_groups = {group.id for group in design.group_path(design.blocks[edge.target].group)}
-    for depth, group in enumerate(source_groups):
+    for group in source_groups:
         if group.id not in target_groups:
-            return "'" + ".".join(outer.name for outer in source_groups[: depth + 1]) + "'"
-    return f"'{design.qualified_name(edge.source)}'"
+            return f"'{design.module_paths().groups[group.id]}'"
+    return f"'{design.module_path(edge.source)}'"
 
 
 def _rank_problem(

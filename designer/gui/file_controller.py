@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from designer.graph import Design, DesignError
+from designer.graph import Design, DesignError, DesignFileError
+from designer.graph.file_access import design_error_line, os_error_text
 from designer.gui.document import DesignDocument
 from designer.gui.files import read_design, write_design
 from designer.gui.recovery import AUTOSAVE_INTERVAL_MS, Recovered, RecoveryStore, forget
@@ -126,11 +127,14 @@ class FileController(QObject):
         ``as_copy`` opens it untitled (examples: Save asks where to put the copy)."""
         try:
             design = read_design(path)
+        except DesignFileError as error:
+            self.show_error("Can't open design", design_error_line(path, error))
+            return False
         except DesignError as error:
             self.show_error("Can't open design", f"{path}:\n{error}")
             return False
         except OSError as error:
-            self.show_error("Can't open design", f"{path}:\n{error.strerror or error}")
+            self.show_error("Can't open design", os_error_text(error, path))
             return False
         self.untitled_name = path.stem if as_copy else "untitled"
         self.document.replace(design, None if as_copy else path.resolve())

@@ -78,6 +78,8 @@ class Inspector(QScrollArea):
         self.error.setStyleSheet(_ERROR_STYLE)
         self.output, self.problems = QLabel(), QLabel()
         self.problems.setWordWrap(True)
+        self.path_note = QLabel()
+        self.path_note.setWordWrap(True)
         self.problems.setStyleSheet(_ERROR_STYLE)
         if self.block_id is not None:
             self._build_block_form(form, self.block_id)
@@ -101,6 +103,7 @@ class Inspector(QScrollArea):
         form.addRow(title)
         self.name_edit = self._text_field(block.name, self._rename_block)
         form.addRow("name", self.name_edit)
+        form.addRow(self.path_note)
         for spec in kind.params:
             editor = make_editor(spec, self._committer(spec.name), self.refuse)
             editor.show(block.params[spec.name])
@@ -110,6 +113,19 @@ class Inspector(QScrollArea):
             form.addRow(label, editor.widget)
         form.addRow("output", self.output)
         form.addRow(self.problems)
+
+    def _numbered_note(self, block_id: str) -> str:
+        """For a block in a class-less group that becomes an ``nn.Sequential``: that the group
+        numbers its children, and how to keep the names."""
+        design = self.document.design
+        group_id = design.block(block_id).group
+        if group_id is None or group_id not in design.module_paths().sequentials:
+            return ""
+        return (
+            f"<small>In the model this block is <b>{design.module_path(block_id)}</b>: "
+            f"'{design.group(group_id).name}' has no class, so it becomes an nn.Sequential, "
+            "which numbers its children. Give the group a class to keep their names.</small>"
+        )
 
     def _build_group_form(self, form: QFormLayout, group_id: str) -> None:
         group = self.document.design.group(group_id)
@@ -243,6 +259,9 @@ class Inspector(QScrollArea):
         self.output.setText(f"{shape}   ({parameters} parameters)")
         self.output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems.setText("\n".join(f"⚠ {problem.message}" for problem in result.problems))
+        note = self._numbered_note(self.block_id)
+        self.path_note.setText(note)
+        self.path_note.setVisible(bool(note))
         kind = block_kind(self.document.design.block(self.block_id).kind)
         if kind.pin is not None and kind.pin.param in self.editors:
             incoming = result.inputs[0] if result.inputs else None

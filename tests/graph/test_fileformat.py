@@ -12,6 +12,7 @@ from designer.graph import (
     FORMAT_VERSION,
     Design,
     DesignFileError,
+    FileAccessError,
     design_to_dict,
     dumps_design,
     fileformat,
@@ -219,8 +220,10 @@ class TestRefusals:
             load_design(big)
 
     def test_unreadable_file(self, tmp_path: Path) -> None:
-        with pytest.raises(DesignFileError, match="can't read the file: No such file"):
-            load_design(tmp_path / "missing.json")
+        missing = tmp_path / "missing.json"
+        with pytest.raises(FileAccessError) as refusal:
+            load_design(missing)
+        assert str(refusal.value) == f"cannot read {missing}: no such file or directory"
 
 
 def test_older_versions_migrate(monkeypatch: pytest.MonkeyPatch) -> None:

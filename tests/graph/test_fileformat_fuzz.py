@@ -44,6 +44,7 @@ from designer.graph.design import MAX_GROUP_DEPTH
 from designer.graph.fileformat import FORMAT_NAME, FORMAT_VERSION, MAX_BLOCKS, MAX_EDGES, MAX_GROUPS
 from designer.graph.names import NN_MODULE_ATTRIBUTES
 from designer.graph.params import ParamType, describe_value
+from tests.profiles import examples
 
 Json = Any
 """A JSON value as ``json.loads`` returns it."""
@@ -220,11 +221,11 @@ example_names: st.SearchStrategy[str] = st.sampled_from(EXAMPLE_NAMES)
 
 FUZZ: Final = settings(
     deadline=None,
-    max_examples=200,
+    max_examples=examples(200),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-FUZZ_MORE: Final = settings(FUZZ, max_examples=400)
-FUZZ_FEWER: Final = settings(FUZZ, max_examples=80)
+FUZZ_MORE: Final = settings(FUZZ, max_examples=examples(400))
+FUZZ_FEWER: Final = settings(FUZZ, max_examples=examples(80))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -1181,7 +1182,7 @@ def test_text_longer_than_the_file_limit_is_refused_before_parsing(
 
 
 def test_a_missing_file_is_a_design_file_error(tmp_path: Path) -> None:
-    with pytest.raises(DesignFileError, match="can't read"):
+    with pytest.raises(DesignFileError, match="cannot read"):
         load_design(tmp_path / "absent.json")
 
 
