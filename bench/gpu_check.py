@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-from designer.compiler import compile_design
 from designer.graph import load_design
 from designer.runtime import MeasureSettings, RunError, TorchWorker
 from designer.runtime.results import BatchResult
@@ -84,9 +83,7 @@ def check(names: list[str], cpu: bool, budget_s: float) -> tuple[list[list[str]]
                     max_run_time=0.3,
                 )
                 try:
-                    results = worker.run(
-                        compile_design(design), design, settings, timeout_s=RUN_TIMEOUT_S
-                    )
+                    results = worker.run(design, settings, timeout_s=RUN_TIMEOUT_S)
                 except RunError as error:
                     rows.append([*label, "failed"])
                     notes.append(f"{' '.join(label)}: {error}")

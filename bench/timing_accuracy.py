@@ -1,72 +1,174 @@
 """Check the runtime's timing against an independent ``torch.utils.benchmark`` measurement.
 
-For the seed's final model and the ResNet example, on the CPU in fp32 at batch 1, this prints
-the median ``measure_forward`` reports, the median of a separate
-``Timer.blocked_autorange`` of the same model, input and thread count (under
-``torch.inference_mode``, as the runtime runs), and their ratio (target: within 15%). Each
-side is measured in two alternating rounds and its lower median kept.
-Run from the repository root::
+For every example in ``resources/examples``, on the CPU in fp32 at batch 1, rounds alternate
+between the runner's measurement (``measure_forward``, what ``torch-designer bench`` reports and
+what its worker runs) and a separate ``Timer.blocked_autorange`` of the same model, input and
+thread count under ``torch.inference_mode``. Interleaving puts a slow spell of a shared machine
+on both sides rather than on one. Each round gives a ratio runner / Timer; the target is a median
+ratio over the rounds within 5% of 1 for every example. Run from the repository root::
 
-    python bench/timing_accuracy.py
+    python bench/timing_accuracy.py              # the runner in this process
+    python bench/timing_accuracy.py --worker     # the runner in a TorchWorker, as the app runs it
+    python bench/timing_accuracy.py --threads 1  # both sides on one thread
+
+What moves the ratio (measured on a shared 2-vCPU VM and a 16-core machine, issue 10 item 9):
+the runner's method is not biased (same model, same process: the ratio's median sits at 1 within
+the noise, its sign changing from run to run); with as many threads as cores on a machine whose
+other tenants hold a core, every parallel region waits for the busy one, and a model's time
+jumps 8 to 100 times for a while (seed_final: 10 ms on one thread, 40 to 170 ms on two), on
+whichever side is measuring then; and a process keeps the core it landed on, so the runner in a
+worker and the reference here can differ by up to 1.5x on models that run in microseconds, in
+either direction. ``--threads 1`` takes the first away on a loaded machine.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from timing import table, verdict
 from torch.utils.benchmark import Timer
 
 from designer.compiler import build_model, compile_design, materialize
-from designer.graph import load_design
-from designer.runtime import MeasureSettings, measure_forward
+from designer.graph import Design, load_design
+from designer.runtime import MeasureSettings, TorchWorker, measure_forward
 from designer.runtime.batch import batch_inputs
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
-NAMES = ("seed_final", "resnet_small")
 BATCH = 1
-TOLERANCE = 0.15
+ROUNDS = 7
+TOLERANCE = 0.05
+REFERENCE_RUN_TIME_S = 0.5
+"""``blocked_autorange``'s ``min_run_time`` per round."""
+SETTINGS = MeasureSettings(device="cpu", batches=(BATCH,))
+"""What ``torch-designer bench --device cpu`` asks for: its timing budget included."""
 
 
-def independent_median(name: str) -> float:
-    design = load_design(EXAMPLES / f"{name}.json")
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: str
+    runner_s: list[float]
+    reference_s: list[float]
+
+    def ratios(self) -> list[float]:
+        return [ours / theirs for ours, theirs in zip(self.runner_s, self.reference_s, strict=True)]
+
+    def median_ratio(self) -> float:
+        return statistics.median(self.ratios())
+
+
+def reference_median(design: Design, threads: int) -> float:
+    """The independent measurement: a fresh model, warmed up, timed by ``blocked_autorange``."""
     model = materialize(build_model(compile_design(design)), "cpu")
     inputs = batch_inputs(design, BATCH, "cpu")
     timer = Timer(
-        stmt="model(*inputs)",
-        globals={"model": model, "inputs": inputs},
-        num_threads=torch.get_num_threads(),
+        stmt="model(*inputs)", globals={"model": model, "inputs": inputs}, num_threads=threads
     )
     with torch.inference_mode():
-        for _ in range(3):
+        for _ in range(SETTINGS.warmup):
             model(*inputs)
-        return float(timer.blocked_autorange(min_run_time=1.0).median)
+        return float(timer.blocked_autorange(min_run_time=REFERENCE_RUN_TIME_S).median)
 
 
-def runtime_median(name: str) -> float:
+def in_process_runner(design: Design) -> tuple[float, int]:
+    [result] = measure_forward(compile_design(design), design, SETTINGS)
+    return result.median_s, result.threads
+
+
+def worker_runner(worker: TorchWorker) -> Callable[[Design], tuple[float, int]]:
+    def run(design: Design) -> tuple[float, int]:
+        [result] = worker.run(design, SETTINGS)
+        return result.median_s, result.threads
+
+    return run
+
+
+def measure(name: str, runner: Callable[[Design], tuple[float, int]]) -> Row:
     design = load_design(EXAMPLES / f"{name}.json")
-    settings = MeasureSettings(device="cpu", batches=(BATCH,), max_run_time=5.0)
-    [result] = measure_forward(compile_design(design), design, settings)
-    return result.median_s
+    runner_s: list[float] = []
+    reference_s: list[float] = []
+    for round_number in range(ROUNDS):
+        # alternate which side goes first: neither always runs straight after the other's
+        # weights were initialised (which fills the caches with what the other doesn't use)
+        if round_number % 2 == 0:
+            ours, threads = runner(design)
+            theirs = reference_median(design, threads)
+        else:
+            theirs = reference_median(design, torch.get_num_threads())
+            ours, threads = runner(design)
+        runner_s.append(ours)
+        reference_s.append(theirs)
+    return Row(name, runner_s, reference_s)
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", action="store_true", help="run the runner in a TorchWorker")
+    parser.add_argument("--examples", help="comma-separated example names (all of them)")
+    parser.add_argument("--threads", type=int, help="torch's threads on both sides (its own)")
+    arguments = parser.parse_args()
+    if arguments.threads is not None:
+        torch.set_num_threads(arguments.threads)
+        os.environ["OMP_NUM_THREADS"] = str(arguments.threads)  # what the worker will take
     logging.basicConfig(level=logging.WARNING)
-    print(f"CPU, {torch.get_num_threads()} threads, fp32, batch {BATCH}")
-    print(f"{'model':<14} {'ours (ms)':>10} {'Timer (ms)':>11} {'ratio':>7}")
-    failures = 0
-    for name in NAMES:
-        # two rounds, each side in turn, and each side's best median: a slow spell of the
-        # shared machine then lands on both sides rather than on one
-        rounds = [(runtime_median(name), independent_median(name)) for _ in range(2)]
-        ours = min(pair[0] for pair in rounds)
-        theirs = min(pair[1] for pair in rounds)
-        ratio = ours / theirs
-        failures += abs(ratio - 1) > TOLERANCE
-        print(f"{name:<14} {ours * 1e3:>10.3f} {theirs * 1e3:>11.3f} {ratio:>7.3f}")
-    print("within 15%" if not failures else f"{failures} outside 15%")
+    names = (
+        arguments.examples.split(",")
+        if arguments.examples
+        else sorted(path.stem for path in EXAMPLES.glob("*.json"))
+    )
+    where = "a worker process" if arguments.worker else "this process"
+    print(
+        f"CPU, {torch.get_num_threads()} threads, fp32, batch {BATCH}, {ROUNDS} interleaved "
+        f"rounds; the runner in {where}"
+    )
+    started = time.perf_counter()
+    with TorchWorker() as worker:
+        runner = worker_runner(worker) if arguments.worker else in_process_runner
+        rows = [measure(name, runner) for name in names]
+    print_table(rows)
+    failures = [row.name for row in rows if abs(row.median_ratio() - 1) > TOLERANCE]
+    print(
+        f"median ratio within {TOLERANCE:.0%} for every example: {verdict(not failures)}"
+        + (f" ({', '.join(failures)})" if failures else "")
+        + f"; {time.perf_counter() - started:.0f} s"
+    )
     return 1 if failures else 0
+
+
+def print_table(rows: list[Row]) -> None:
+    body = []
+    for row in rows:
+        ours = statistics.median(row.runner_s)
+        theirs = statistics.median(row.reference_s)
+        ratios = row.ratios()
+        body.append(
+            [
+                row.name,
+                f"{ours * 1e3:.3f}",
+                f"{theirs * 1e3:.3f}",
+                f"{ours / theirs:.3f}",
+                f"{row.median_ratio():.3f}",
+                f"{min(ratios):.2f}..{max(ratios):.2f}",
+            ]
+        )
+    table(
+        [
+            "example",
+            "runner (ms)",
+            "Timer (ms)",
+            "ratio",
+            "median ratio",
+            "ratio range",
+        ],
+        body,
+    )
 
 
 if __name__ == "__main__":

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from designer import runtime
 from designer.cli import main
+from designer.graph import Design, dumps_design
+from designer.runtime import MeasureSettings
+from designer.runtime.worker_process import RunRequest, answer_request
 from tests.paths import DATA, EXAMPLES
+from tests.runtime.compile_spy import spy_on_compiles
 
 LENET = str(EXAMPLES / "lenet5.json")
 QUICK = ("--device", "cpu", "--max-time", "0.1")
@@ -84,3 +90,36 @@ def test_bench_of_a_design_with_shape_errors_exits_1(
     assert code == 1
     assert out == ""
     assert "Traceback" not in err
+
+
+class InProcessWorker:
+    """``TorchWorker``'s run, answered in this process, so the worker's compiles count here."""
+
+    def __init__(self, log_level: int) -> None:
+        self.log_level = log_level
+
+    def __enter__(self) -> InProcessWorker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def run(self, design: Design | str, settings: MeasureSettings, **_options: Any) -> object:
+        text = design if isinstance(design, str) else dumps_design(design)
+        return answer_request(RunRequest(text, settings), _Discard())
+
+
+class _Discard:
+    def send(self, message: object) -> None:
+        pass
+
+
+def test_bench_compiles_once_for_its_messages_and_once_in_the_worker(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime, "TorchWorker", InProcessWorker)
+    compiled = spy_on_compiles(monkeypatch)
+    code, _, err = run(capsys, "bench", LENET, *QUICK, "--sweep", "1,2")
+    assert code == 0, err
+    assert len(compiled) == 2  # the command's own (for shape errors), the worker's
+    assert dumps_design(compiled[0]) == dumps_design(compiled[1])

@@ -1,6 +1,7 @@
 """The app's link to its torch worker processes: model analysis, exports and benchmark runs.
 
-The models are built and run in worker processes, never in the app's. Each request is sent
+The models are compiled, built and run in worker processes, never in the app's: every request
+carries the design's file text, and the worker compiles it once. Each request is sent
 from a short-lived thread that waits on a ``TorchWorker`` and hands the answer back to the GUI
 thread through a queued signal, so the window never waits. Analyses coalesce: while one runs,
 only the newest design waits its turn, and an answer for a design that has changed since is
@@ -16,8 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-
-from designer.graph import loads_design
 
 if TYPE_CHECKING:
     from designer.runtime import MeasureSettings, Progress, TorchWorker
@@ -92,7 +91,7 @@ class ModelService(QObject):
         from designer.runtime import RunError
 
         try:
-            analysis = self.worker().analyse(loads_design(job.design_json), job.origin)
+            analysis = self.worker().analyse(job.design_json, job.origin)
         except RunError as error:
             self._job_done.emit(job, None, error.message)
         except Exception as error:  # a bug: say it, don't lose the panel
@@ -121,7 +120,7 @@ class ModelService(QObject):
             from designer.runtime import RunError
 
             try:
-                paths = self.worker().export(loads_design(design_json), target)
+                paths = self.worker().export(design_json, target)
             except RunError as error:
                 self.export_failed.emit(error.message)
             except Exception as error:
@@ -200,19 +199,12 @@ class BenchRunner(QObject):
         worker = self._worker
 
         def job() -> None:
-            from designer.compiler import CompileError, compile_design
             from designer.runtime import RunError
 
             try:
-                design = loads_design(design_json)
-                compiled = compile_design(design)
-                results = worker.run(
-                    compiled, design, settings, on_progress=self._progress_from_thread
-                )
-            except RunError as error:
+                results = worker.run(design_json, settings, on_progress=self._progress_from_thread)
+            except RunError as error:  # the compiler's errors too, written for the user
                 self._done.emit(design_json, None, error.message)
-            except CompileError as error:  # written for the user, like the worker's errors
-                self._done.emit(design_json, None, str(error))
             except Exception as error:
                 log.exception("benchmark failed")
                 self._done.emit(design_json, None, f"{type(error).__name__}: {error}")

@@ -4,8 +4,8 @@ app's model analysis (``print(model)``, module table, FLOPs) and exports.
 A crash, an out-of-memory error, a hang or a ``torch.compile`` in the worker can't take the
 caller down: the caller gets a ``RunError`` and the next request starts a fresh worker. The
 worker is spawned (never forked: CUDA and threads don't survive a fork), imports torch once and
-is reused between requests. It receives designs and generated source as plain data and streams
-back progress and results.
+is reused between requests. Each request carries a design as its file text, which the worker
+compiles exactly once; progress and results stream back.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 
 from designer.compiler.analysis import ModelAnalysis
-from designer.compiler.compile import CompiledDesign
 from designer.graph import Design, dumps_design
 from designer.runtime.devices import DeviceInfo
 from designer.runtime.errors import (
@@ -99,47 +98,47 @@ class TorchWorker:
 
     def run(
         self,
-        compiled: CompiledDesign,
-        design: Design,
+        design: Design | str,
         settings: MeasureSettings,
         *,
         on_progress: Callable[[Progress], None] | None = None,
         timeout_s: float | None = None,
     ) -> list[BatchResult]:
-        """Measure ``compiled`` (built from ``design``) in the worker.
+        """Compile ``design`` (a ``Design`` or its file text) in the worker and measure it.
 
         ``on_progress`` is called in this thread as progress arrives. ``timeout_s`` counts from
         when the worker is ready. Raises what ``measure_forward`` raises (same types, same
-        messages), ``WorkerCrashedError``, ``RunTimeoutError`` or ``RunCancelledError``.
+        messages), the compiler's errors as ``RunError``s whose message is the compiler's,
+        ``WorkerCrashedError``, ``RunTimeoutError`` or ``RunCancelledError``.
         """
-        request = RunRequest(
-            dumps_design(design), compiled.source, compiled.design_digest, settings
-        )
+        request = RunRequest(_design_text(design), settings)
         results = self._exchange(request, on_progress, timeout_s)
         if not isinstance(results, list):
             raise RunError("the worker sent an unexpected answer to a run")
         return results
 
     def analyse(
-        self, design: Design, origin: str | None = None, *, timeout_s: float | None = None
+        self, design: Design | str, origin: str | None = None, *, timeout_s: float | None = None
     ) -> ModelAnalysis:
-        """``analyse_design`` in the worker: raises the compiler's errors as ``RunError``s
-        whose message is the compiler's."""
-        answer = self._exchange(AnalyseRequest(dumps_design(design), origin), None, timeout_s)
+        """``analyse_design`` in the worker (``design`` a ``Design`` or its file text): raises
+        the compiler's errors as ``RunError``s whose message is the compiler's."""
+        request = AnalyseRequest(_design_text(design), origin)
+        answer = self._exchange(request, None, timeout_s)
         if not isinstance(answer, ModelAnalysis):
             raise RunError("the worker sent an unexpected answer to an analysis")
         return answer
 
     def export(
         self,
-        design: Design,
+        design: Design | str,
         target: ExportTarget,
         *,
         timeout_s: float | None = None,
     ) -> list[str]:
-        """Write an export in the worker (real weights take real memory: an out-of-memory
-        there can't take the caller down); returns the paths written."""
-        answer = self._exchange(ExportRequest(dumps_design(design), target), None, timeout_s)
+        """Compile ``design`` (a ``Design`` or its file text) and write an export in the worker
+        (real weights take real memory: an out-of-memory there can't take the caller down);
+        returns the paths written."""
+        answer = self._exchange(ExportRequest(_design_text(design), target), None, timeout_s)
         if not isinstance(answer, list):
             raise RunError("the worker sent an unexpected answer to an export")
         return [str(path) for path in answer]
@@ -294,6 +293,10 @@ class TorchWorker:
             process.close()
         if connection is not None:
             connection.close()
+
+
+def _design_text(design: Design | str) -> str:
+    return design if isinstance(design, str) else dumps_design(design)
 
 
 def _exit_description(exitcode: int | None) -> str:

@@ -1,6 +1,10 @@
 """The worker process's side of ``TorchWorker``: it receives runs as plain data, measures them
 and sends back progress, results and errors.
 
+Every request carries the design as its file text, and the worker compiles it exactly once per
+request: the caller need not compile (the app's window never does), and what runs is always what
+the design says.
+
 Messages to the worker: a ``RunRequest``, ``AnalyseRequest`` or ``ExportRequest``, or None to
 stop. Messages back: ``("ready", pid)`` once torch is imported, then per request any number of
 ``("progress", Progress)`` and one of ``("result", ...)`` (a list of ``BatchResult``, a
@@ -15,6 +19,7 @@ import signal
 import warnings
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 from designer.runtime.errors import (
     MeasurementError,
@@ -30,10 +35,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class RunRequest:
     design_json: str
-    """The design as its file text (``dumps_design``)."""
-    source: str
-    """The generated module the caller compiled: exactly what runs."""
-    design_digest: str
+    """The design as its file text (``dumps_design``): the worker compiles it, once."""
     settings: MeasureSettings
 
 
@@ -140,7 +142,7 @@ def worker_main(connection: Connection, log_level: int) -> None:
         if request is None:
             return
         try:
-            results = _answer(request, connection)
+            results = answer_request(request, connection)
         except Exception as error:
             logger.debug("run failed", exc_info=True)
             connection.send(("error", report_error(error)))
@@ -148,7 +150,15 @@ def worker_main(connection: Connection, log_level: int) -> None:
             connection.send(("result", results))
 
 
-def _answer(request: object, connection: Connection) -> object:
+class Sender(Protocol):
+    """Where progress goes: the worker's end of the pipe."""
+
+    def send(self, obj: Any) -> None: ...
+
+
+def answer_request(request: object, connection: Sender) -> object:
+    """The answer to one request (compiling its design exactly once); progress goes to
+    ``connection`` as it happens."""
     if isinstance(request, RunRequest):
         return _run(request, connection)
     if isinstance(request, AnalyseRequest):
@@ -183,25 +193,14 @@ def _export(request: ExportRequest) -> list[str]:
     return [str(path) for path in written]
 
 
-def _run(request: RunRequest, connection: Connection) -> object:
+def _run(request: RunRequest, connection: Sender) -> object:
     from designer.compiler import compile_design
-    from designer.compiler.compile import CompiledDesign
     from designer.graph import loads_design
     from designer.runtime.measure import measure_forward
 
     design = loads_design(request.design_json)
-    recompiled = compile_design(design)
-    if recompiled.design_digest != request.design_digest:
-        raise RunError("the design sent to the worker is not the one compiled; run it again")
-    compiled = CompiledDesign(
-        request.source,
-        recompiled.class_name,
-        recompiled.report,
-        recompiled.design_digest,
-        recompiled.dtype,
-    )
     return measure_forward(
-        compiled,
+        compile_design(design),
         design,
         request.settings,
         on_progress=lambda progress: connection.send(("progress", progress)),

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from designer.compiler import build_model, compile_design
 from designer.compiler.analysis import ModelAnalysis
+from designer.compiler.compile import design_digest
 from designer.compiler.inputs import example_inputs
 from designer.compiler.summary import MODEL_ROW_NAME, module_rows
 from designer.graph import Design, load_design
@@ -27,6 +28,7 @@ from designer.gui.panels.bench_panel import BenchPanel
 from tests.exported import check_pt2_export, check_py_export
 from tests.gui.helpers import block_id, open_design, small_design
 from tests.paths import DATA, EXAMPLES
+from tests.runtime.compile_spy import spy_on_compiles
 
 MODEL_TIMEOUT_MS = 60_000
 """The first analysis starts a worker, which imports torch."""
@@ -38,7 +40,7 @@ def up_to_date(window: MainWindow) -> bool:
     analysis = window.model_docks.live.analysis
     if analysis is None or not window.document.report.ok:
         return False
-    return analysis.design_digest == compile_design(window.document.design).design_digest
+    return analysis.design_digest == design_digest(window.document.design)
 
 
 def wait_for_model(window: MainWindow, qtbot: QtBot) -> ModelAnalysis:
@@ -317,6 +319,7 @@ def wait_for_export(window: MainWindow, qtbot: QtBot, suffix: str) -> list[Path]
 def test_exports_from_the_window_import_and_run(
     window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    window_compiles = spy_on_compiles(monkeypatch)
     design = open_example(window, "seed_final")
     asked: list[tuple[str, str, str]] = []
 
@@ -329,6 +332,7 @@ def test_exports_from_the_window_import_and_run(
     assert window.statusBar().currentMessage() == "Exporting exported.py…"
     paths = wait_for_export(window, qtbot, ".py")
     assert paths == [tmp_path / "exported.py", tmp_path / "exported.pt"]
+    assert window_compiles == []  # the worker compiled it (the checks below compile here)
     check_py_export(design, paths[0], paths[1])
     window.statusBar().clearMessage()
     (action,) = [a for a in window.model_docks.export_menu.actions() if ".pt2" in a.text()]
@@ -388,7 +392,10 @@ def cell(panel: BenchPanel, row: int, title: str) -> str:
     return item.text() if item is not None else ""
 
 
-def test_a_benchmark_on_the_cpu_fills_table_and_chart(window: MainWindow, qtbot: QtBot) -> None:
+def test_a_benchmark_on_the_cpu_fills_table_and_chart(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window_compiles = spy_on_compiles(monkeypatch)  # this process is the window's
     open_design(window, small_design())
     docks = window.model_docks
     panel = docks.bench_panel
@@ -432,6 +439,9 @@ def test_a_benchmark_on_the_cpu_fills_table_and_chart(window: MainWindow, qtbot:
     wait_for_run_end(panel, qtbot)
     assert "cancelled" in panel.status.text()
     assert panel.results and len(panel.results) == 2  # the last results stay
+    # analyses and runs went to the workers as design text: the window compiled nothing
+    wait_for_model(window, qtbot)
+    assert window_compiles == []
 
 
 def test_bad_batch_sizes_are_refused(window: MainWindow) -> None:

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from designer.compiler import CompiledDesign, compile_design
-from designer.graph import Design, load_design
+from designer.graph import Design, dumps_design, load_design
 from designer.runtime import (
     MeasurementError,
     MeasureSettings,
     Progress,
     RunCancelledError,
+    RunError,
     RunTimeoutError,
     RuntimeSettingsError,
     TooLargeError,
@@ -25,7 +25,7 @@ from designer.runtime import (
     WorkerCrashedError,
 )
 from designer.runtime.worker_process import rebuild_error, report_error
-from tests.paths import EXAMPLES
+from tests.paths import DATA, EXAMPLES
 
 QUICK = {"device": "cpu", "warmup": 1, "min_run_time": 0.02, "max_run_time": 0.2}
 LONG = {"device": "cpu", "warmup": 1, "min_run_time": 60.0, "max_run_time": 60.0}
@@ -40,20 +40,17 @@ def worker() -> Iterator[TorchWorker]:
 
 
 @pytest.fixture(scope="module")
-def lenet() -> tuple[CompiledDesign, Design]:
-    design = load_design(EXAMPLES / "lenet5.json")
-    return compile_design(design, "lenet5.json"), design
+def lenet() -> Design:
+    return load_design(EXAMPLES / "lenet5.json")
 
 
 def _settings(base: dict[str, Any], **changes: Any) -> MeasureSettings:
     return MeasureSettings(**{**base, **changes})
 
 
-def test_results_come_back_with_every_field(
-    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
-) -> None:
-    compiled, design = lenet
-    results = worker.run(compiled, design, _settings(QUICK, batches=(1, 4)))
+def test_results_come_back_with_every_field(worker: TorchWorker, lenet: Design) -> None:
+    design = lenet
+    results = worker.run(design, _settings(QUICK, batches=(1, 4)))
     assert [result.batch for result in results] == [1, 4]
     for result in results:
         assert result.device == "cpu"
@@ -68,13 +65,13 @@ def test_results_come_back_with_every_field(
 
 
 def test_the_worker_is_reused_and_progress_arrives_in_order(
-    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: Design
 ) -> None:
-    compiled, design = lenet
-    worker.run(compiled, design, _settings(QUICK))
+    design = lenet
+    worker.run(design, _settings(QUICK))
     pid = worker.pid
     seen: list[Progress] = []
-    worker.run(compiled, design, _settings(QUICK, batches=(2, 3)), on_progress=seen.append)
+    worker.run(design, _settings(QUICK, batches=(2, 3)), on_progress=seen.append)
     assert worker.pid == pid
     assert [(p.stage, p.batch, p.done, p.total) for p in seen] == [
         ("measuring", 2, 0, 2),
@@ -90,15 +87,31 @@ def test_the_worker_is_reused_and_progress_arrives_in_order(
 )
 def test_settings_errors_come_back_as_themselves(
     worker: TorchWorker,
-    lenet: tuple[CompiledDesign, Design],
+    lenet: Design,
     changes: dict[str, Any],
     message: str,
 ) -> None:
-    compiled, design = lenet
+    design = lenet
     pid = worker.pid
     with pytest.raises(RuntimeSettingsError, match=message):
-        worker.run(compiled, design, _settings(QUICK, **changes))
+        worker.run(design, _settings(QUICK, **changes))
     assert worker.pid == pid  # a refusal leaves the worker as it was
+
+
+def test_a_run_takes_the_design_as_its_file_text(worker: TorchWorker, lenet: Design) -> None:
+    (result,) = worker.run(dumps_design(lenet), _settings(QUICK))
+    assert result.batch == 1 and result.median_s > 0
+
+
+def test_a_design_the_worker_cannot_compile_is_the_compilers_message(
+    worker: TorchWorker,
+) -> None:
+    design = load_design(DATA / "seed_final_buggy.json")
+    pid = worker.pid
+    with pytest.raises(RunError, match="shape error") as caught:
+        worker.run(design, _settings(QUICK))
+    assert "Traceback" not in caught.value.message
+    assert worker.pid == pid
 
 
 def test_a_design_too_large_is_refused_with_the_estimate(worker: TorchWorker) -> None:
@@ -109,7 +122,7 @@ def test_a_design_too_large_is_refused_with_the_estimate(worker: TorchWorker) ->
     design.connect(source, layer)
     design.connect(layer, design.add_block("output", name="out").id)
     with pytest.raises(TooLargeError, match="needs about") as caught:
-        worker.run(compile_design(design), design, _settings(QUICK))
+        worker.run(design, _settings(QUICK))
     assert caught.value.batch == 1
     assert caught.value.estimate_bytes > caught.value.available_bytes > 0
 
@@ -138,37 +151,35 @@ def _call_when_measuring(action: Any) -> Any:
 
 
 def test_a_killed_worker_is_a_crash_and_the_next_run_gets_a_new_one(
-    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: Design
 ) -> None:
-    compiled, design = lenet
+    design = lenet
     pid = worker.pid
     assert pid is not None
     kill = _call_when_measuring(lambda: os.kill(pid, signal.SIGKILL))
     with pytest.raises(WorkerCrashedError, match="SIGKILL"):
-        worker.run(compiled, design, _settings(LONG), on_progress=kill)
+        worker.run(design, _settings(LONG), on_progress=kill)
     assert worker.pid is None
-    worker.run(compiled, design, _settings(QUICK))
+    worker.run(design, _settings(QUICK))
     assert worker.pid not in (None, pid)
 
 
-def test_a_run_past_its_timeout_is_stopped(
-    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
-) -> None:
-    compiled, design = lenet
+def test_a_run_past_its_timeout_is_stopped(worker: TorchWorker, lenet: Design) -> None:
+    design = lenet
     worker.start()
     pid = worker.pid
     started = time.monotonic()
     with pytest.raises(RunTimeoutError, match="longer than 1 s"):
-        worker.run(compiled, design, _settings(LONG), timeout_s=1.0)
+        worker.run(design, _settings(LONG), timeout_s=1.0)
     assert time.monotonic() - started < 10
     assert pid is not None and not _alive(pid)
-    assert len(worker.run(compiled, design, _settings(QUICK))) == 1
+    assert len(worker.run(design, _settings(QUICK))) == 1
 
 
 def test_cancel_from_another_thread_stops_the_run_quickly(
-    worker: TorchWorker, lenet: tuple[CompiledDesign, Design]
+    worker: TorchWorker, lenet: Design
 ) -> None:
-    compiled, design = lenet
+    design = lenet
     worker.start()
     pid = worker.pid
     cancelled_at: list[float] = []
@@ -181,10 +192,10 @@ def test_cancel_from_another_thread_stops_the_run_quickly(
         threading.Timer(0.2, cancel).start()
 
     with pytest.raises(RunCancelledError):
-        worker.run(compiled, design, _settings(LONG), on_progress=_call_when_measuring(cancel_soon))
+        worker.run(design, _settings(LONG), on_progress=_call_when_measuring(cancel_soon))
     assert time.monotonic() - cancelled_at[0] < 5
     assert pid is not None and not _alive(pid)
-    assert len(worker.run(compiled, design, _settings(QUICK))) == 1
+    assert len(worker.run(design, _settings(QUICK))) == 1
 
 
 def test_cancel_without_a_run_does_nothing(worker: TorchWorker) -> None:
