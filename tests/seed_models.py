@@ -68,6 +68,25 @@ class Blocks:
             return self.decoder(x.view(x.size(0), -1))
 
 
+class SequentialEncoder:
+    """The two conv blocks held by one Sequential encoder, the decoder as before."""
+
+    class MyCustomCNN(nn.Module):
+        def __init__(self, in_c: int, n_classes: int) -> None:
+            super().__init__()
+            self.encoder = nn.Sequential(
+                conv_block(in_c, 32, kernel_size=3, padding=1),
+                conv_block(32, 64, kernel_size=3, padding=1),
+            )
+            self.decoder = nn.Sequential(
+                nn.Linear(64 * 28 * 28, 1024), nn.Sigmoid(), nn.Linear(1024, n_classes)
+            )
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = self.encoder(x)
+            return self.decoder(x.view(x.size(0), -1))
+
+
 class EncoderSizes:
     """The encoder as a dynamic Sequential over a list of sizes."""
 
@@ -185,6 +204,7 @@ class MyModule(nn.Module):
 SEED_MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
     "seed_flat_cnn": (lambda: Flat.MyCustomCNN(1, 10), (1, 1, 28, 28)),
     "seed_sequential": (lambda: Blocks.MyCustomCNN(1, 10), (1, 1, 28, 28)),
+    "seed_encoder": (lambda: SequentialEncoder.MyCustomCNN(1, 10), (1, 1, 28, 28)),
     "seed_encoder_sizes": (lambda: EncoderSizes.MyCustomCNN(1, [32, 64, 128], 10), (1, 1, 28, 28)),
     "seed_encoder_decoder": (
         lambda: EncoderDecoder.MyCustomCNN(1, [32, 64], [1024, 512], 10),

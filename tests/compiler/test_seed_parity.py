@@ -8,7 +8,7 @@ import torch
 from designer.compiler import build_model, compile_design
 from designer.graph import load_design
 from tests.paths import EXAMPLES
-from tests.seed_models import SEED_MODELS
+from tests.seed_models import SEED_MODELS, EncoderSizes
 
 
 @pytest.mark.parametrize("name", sorted(SEED_MODELS))
@@ -41,3 +41,12 @@ def test_modulelist_keeps_each_output() -> None:
     # a fresh trace per call, not one that grows forever as in the seed
     assert [tuple(value.shape) for value in model.trace] == [(4, 16), (4, 32)]
     assert output is model.trace[-1]
+
+
+def test_the_sizes_list_encoder_prints_as_the_written_out_one() -> None:
+    """The seed prints one tree twice: the encoder written as two ``conv_block`` calls, and
+    built from ``enc_sizes = [in_c, 32, 64]``; one example stands for both."""
+    with torch.device("meta"):
+        from_sizes = EncoderSizes.MyCustomCNN(1, [32, 64], 10)
+    model = build_model(compile_design(load_design(EXAMPLES / "seed_encoder.json")))
+    assert str(model) == str(from_sizes)
