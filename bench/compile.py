@@ -51,6 +51,7 @@ from torch import nn
 
 from designer.compiler import CompiledDesign, build_model, compile_design
 from designer.compiler.compile import design_digest
+from designer.compiler.construction import construction_device
 from designer.compiler.emit import emit_module
 from designer.compiler.formatting import format_source
 from designer.compiler.safety import check_source, checked_tree
@@ -255,7 +256,7 @@ def stage_breakdown(blocks: int) -> list[tuple[str, Timing]]:
     model_class = cast(type[nn.Module], getattr(execute(), class_name))
 
     def construct() -> nn.Module:
-        with torch.device("meta"):
+        with construction_device("meta"):  # as build_model constructs
             return model_class().eval()
 
     model = construct()

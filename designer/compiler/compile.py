@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from designer import __version__
+from designer.compiler.collection_pause import collection_paused
 from designer.compiler.emit import EmittedModule, emit_module
 from designer.compiler.errors import (
     CompileError,
@@ -52,6 +53,7 @@ class CompiledDesign:
     """Block id -> where it went in ``source`` (blocks that became no code have none)."""
 
 
+@collection_paused()
 def compile_design(design: Design, origin: str | None = None) -> CompiledDesign:
     """Compile a design whose shapes fit; ``ShapeCheckError`` lists the problems otherwise.
 

@@ -19,6 +19,7 @@ from typing import cast
 import torch
 from torch import nn
 
+from designer.compiler.collection_pause import collection_paused
 from designer.compiler.compile import CompiledDesign
 from designer.compiler.construction import construction_device
 from designer.compiler.errors import GeneratedCodeError
@@ -63,6 +64,7 @@ def _forget(name: str, filename: str) -> None:
     linecache.cache.pop(filename, None)
 
 
+@collection_paused()
 def build_model(compiled: CompiledDesign, device: str | torch.device = "meta") -> nn.Module:
     """A fresh instance of the compiled model, in eval mode, in the dtype its inputs declare;
     on meta unless told otherwise."""
