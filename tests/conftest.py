@@ -12,12 +12,20 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
+from hypothesis import settings
 
 from designer.graph import Design
 from designer.graph.events import ListenerFailure, report_listener_failures
 from tests.profiles import load_profile_from_environment
 
-load_profile_from_environment()
+HYPOTHESIS_PROFILE = load_profile_from_environment()
+
+
+def pytest_report_header() -> str:
+    examples = settings.default.max_examples
+    return (
+        f"hypothesis: {examples} examples a test unless it sets its own budget (tests/profiles.py)"
+    )
 
 
 @pytest.fixture
