@@ -1,8 +1,10 @@
 """The inspector: the selected block's parameters as typed editors, its inferred in-sizes and
 output shape; a selected group's name and class; with nothing selected, the model's class.
 
-Every change goes through the document as an undoable edit; refused text stays in its editor
-with the reason shown under the form.
+Every change goes through the document as an undoable edit; refused input is marked, with the
+reason shown under the form: a parameter keeps the refused text, a name field shows the real name
+again once the refused one is discarded (Escape, or leaving the field). A block in error shows
+no parameter count.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
-    QLineEdit,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from designer.graph import DesignError, ShapeReport, block_kind, shape_text
+from designer.graph import BlockResult, DesignError, ShapeReport, block_kind, shape_text
 from designer.graph.edits import (
     Edit,
     RenameBlock,
@@ -31,7 +32,8 @@ from designer.graph.edits import (
 from designer.graph.events import Change, ModelRenamed
 from designer.graph.params import ParamValue
 from designer.gui.document import DesignDocument
-from designer.gui.param_editors import INVALID_STYLE, ParamEditor, make_editor
+from designer.gui.name_field import NameField
+from designer.gui.param_editors import ParamEditor, make_editor
 
 _ERROR_STYLE = "color: #c0392b;"
 
@@ -47,8 +49,8 @@ class Inspector(QScrollArea):
         self.block_id: str | None = None
         self.group_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
-        self.name_edit: QLineEdit | None = None
-        self.class_edit: QLineEdit | None = None
+        self.name_edit: NameField | None = None
+        self.class_edit: NameField | None = None
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(_ERROR_STYLE)
@@ -101,7 +103,9 @@ class Inspector(QScrollArea):
         title = QLabel(f"<b>{kind.label}</b><br><small>{kind.help}</small>")
         title.setWordWrap(True)
         form.addRow(title)
-        self.name_edit = self._text_field(block.name, self._rename_block)
+        self.name_edit = self._text_field(
+            lambda: self.document.design.block(block_id).name, self._rename_block
+        )
         form.addRow("name", self.name_edit)
         form.addRow(self.path_note)
         for spec in kind.params:
@@ -128,7 +132,6 @@ class Inspector(QScrollArea):
         )
 
     def _build_group_form(self, form: QFormLayout, group_id: str) -> None:
-        group = self.document.design.group(group_id)
         blocks, groups = self.document.design.members(group_id)
         info = QLabel(
             f"<b>group</b><br><small>becomes a sub-module; {len(blocks)} blocks, "
@@ -136,9 +139,13 @@ class Inspector(QScrollArea):
         )
         info.setWordWrap(True)
         form.addRow(info)
-        self.name_edit = self._text_field(group.name, self._rename_group)
+        self.name_edit = self._text_field(
+            lambda: self.document.design.group(group_id).name, self._rename_group
+        )
         form.addRow("name", self.name_edit)
-        self.class_edit = self._text_field(group.class_name or "", self._set_group_class)
+        self.class_edit = self._text_field(
+            lambda: self.document.design.group(group_id).class_name or "", self._set_group_class
+        )
         self.class_edit.setPlaceholderText("automatic (nn.Sequential for a chain)")
         form.addRow("class", self.class_edit)
 
@@ -146,25 +153,22 @@ class Inspector(QScrollArea):
         design = self.document.design
         info = QLabel("<b>model</b><br><small>select a block to edit it</small>")
         form.addRow(info)
-        self.class_edit = self._text_field(design.class_name, self._set_model_class)
+        self.class_edit = self._text_field(
+            lambda: self.document.design.class_name, self._set_model_class
+        )
         form.addRow("class", self.class_edit)
         form.addRow("blocks", QLabel(str(len(design.blocks))))
         form.addRow("parameters", self.output)
         form.addRow(self.problems)
 
-    def _text_field(self, text: str, apply: Callable[[str], list[Edit]]) -> QLineEdit:
-        field = QLineEdit(text)
-        field.textEdited.connect(lambda _text: field.setStyleSheet(""))
+    def _text_field(
+        self, current: Callable[[], str], apply: Callable[[str], list[Edit]]
+    ) -> NameField:
+        def submit(text: str) -> bool:
+            edits = apply(text)
+            return not edits or self._edit("Rename", edits)
 
-        def finish() -> None:
-            edits = apply(field.text().strip())
-            if edits and self._edit("Rename", edits):
-                field.setStyleSheet("")
-            elif edits:
-                field.setStyleSheet(INVALID_STYLE)
-
-        field.editingFinished.connect(finish)
-        return field
+        return NameField(current, submit)
 
     # --- edits -------------------------------------------------------------------------------
 
@@ -174,6 +178,7 @@ class Inspector(QScrollArea):
                 return
             block = self.document.design.block(self.block_id)
             if block.params.get(name) == value:
+                self.error.setText("")  # the value it has: nothing left to complain about
                 return
             if self._edit(f"Set {name} of {block.name}", [SetParam(self.block_id, name, value)]):
                 return
@@ -248,15 +253,13 @@ class Inspector(QScrollArea):
     def _on_report(self, report: ShapeReport) -> None:
         if self.block_id is None:
             if self.group_id is None and self.class_edit is not None:
-                self.output.setText(f"{report.total_parameters:,}")
+                self.output.setText(_model_parameters_text(report))
                 self.problems.setText("\n".join(f"⚠ {p.message}" for p in report.problems[:8]))
             return
         result = report.results.get(self.block_id)
         if result is None:
             return
-        shape = shape_text(result.shape) if result.shape is not None else "unknown"
-        parameters = f"{result.parameters:,}" if result.parameters is not None else "?"
-        self.output.setText(f"{shape}   ({parameters} parameters)")
+        self.output.setText(_block_output_text(result))
         self.output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems.setText("\n".join(f"⚠ {problem.message}" for problem in result.problems))
         note = self._numbered_note(self.block_id)
@@ -269,3 +272,21 @@ class Inspector(QScrollArea):
             if incoming is not None and len(incoming) > 1:
                 inferred = incoming[kind.pin.dim]
             self.editors[kind.pin.param].set_inferred(inferred)
+
+
+def _block_output_text(result: BlockResult) -> str:
+    """The output shape and parameter count; a block in error has neither for sure, so the
+    line says so and the problems under it say why."""
+    if result.problems:
+        return "— shape error, see below"
+    shape = shape_text(result.shape) if result.shape is not None else "unknown"
+    parameters = f"{result.parameters:,}" if result.parameters is not None else "?"
+    return f"{shape}   ({parameters} parameters)"
+
+
+def _model_parameters_text(report: ShapeReport) -> str:
+    """The model's parameter count, unless blocks in error leave it out (a partial sum)."""
+    if report.problems:
+        count = len(report.problems)
+        return f"— {count} shape error{'s' if count != 1 else ''}, see below"
+    return f"{report.total_parameters:,}"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, QSize
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -27,6 +28,11 @@ from designer.graph.params import ParamSpec, ParamType, ParamValue
 Commit = Callable[[ParamValue], None]
 Refuse = Callable[[str], None]
 INVALID_STYLE = "border: 2px solid #e74c3c;"
+# a styled frame makes Qt draw a spin box's buttons itself, too narrow for their arrows
+INVALID_SPIN_STYLE = (
+    "QAbstractSpinBox { border: 2px solid #e74c3c; } "
+    "QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 16px; }"
+)
 _INT_MAX = 2**31 - 1
 
 
@@ -44,20 +50,79 @@ class ParamEditor:
     def set_inferred(self, value: int | None) -> None:
         """The in-size the checker infers (only in-size editors show it)."""
 
+    def commit_checked(self, field: QWidget, value: object) -> None:
+        """Commit ``value`` if the parameter accepts it; else mark ``field`` and say why."""
+        try:
+            checked = self.spec.validate(value)
+        except DesignError as error:
+            spin = isinstance(field, QAbstractSpinBox)
+            field.setStyleSheet(INVALID_SPIN_STYLE if spin else INVALID_STYLE)
+            self.refuse(f"{self.spec.name}: {error.message}")
+            return
+        field.setStyleSheet("")
+        self.commit(checked)
+
+
+class RangeSpinBox(QSpinBox):
+    """A spin box that takes any whole number typed, so its editor can refuse one outside the
+    parameter's range with the reason. A QSpinBox limited to that range would change such a
+    number silently: its validator drops a '-' when the minimum is >= 0 and the digit that
+    passes the maximum, and a value under the minimum is reset on Enter. The arrows, the wheel
+    and Page Up/Down stay within the range."""
+
+    def __init__(self, spec: ParamSpec) -> None:
+        super().__init__()
+        self.low = max(int(spec.minimum), -_INT_MAX) if spec.minimum is not None else -_INT_MAX
+        self.high = min(int(spec.maximum), _INT_MAX) if spec.maximum is not None else _INT_MAX
+        # sized for the range, not for the ten digits and sign it takes
+        probe = QSpinBox()
+        probe.setRange(self.low, self.high)
+        self._hints = probe.sizeHint(), probe.minimumSizeHint()
+        self.setRange(-_INT_MAX, _INT_MAX)
+        self.setKeyboardTracking(False)  # commit on Enter, focus out or a step, not per key
+        self.setToolTip(spec.help)
+        self.lineEdit().textEdited.connect(lambda _text: self.setStyleSheet(""))
+
+    def show_value(self, value: int) -> None:
+        """Show a value from the design, unless a refused one is still being corrected."""
+        if self.hasFocus() and self.styleSheet() == INVALID_SPIN_STYLE:
+            return
+        with QSignalBlocker(self):
+            self.setValue(value)
+        self.setStyleSheet("")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return self._hints[0]
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return self._hints[1]
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt's name)
+        self.interpretText()  # a number typed but not yet entered is where the step starts
+        value = self.value()
+        super().stepBy(min(max(value + steps * self.singleStep(), self.low), self.high) - value)
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:  # noqa: N802 (Qt's name)
+        if self.isReadOnly():
+            return QAbstractSpinBox.StepEnabledFlag.StepNone
+        value = self.value()
+        enabled = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if value < self.high:
+            enabled |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if value > self.low:
+            enabled |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return enabled
+
 
 class IntEditor(ParamEditor):
     def __init__(self, spec: ParamSpec, commit: Commit, refuse: Refuse) -> None:
         super().__init__(spec, commit, refuse)
-        self.spin = QSpinBox()
-        self.spin.setRange(int(spec.minimum or 0), min(int(spec.maximum or _INT_MAX), _INT_MAX))
-        self.spin.setKeyboardTracking(False)  # commit on Enter, focus out or a step, not per key
-        self.spin.setToolTip(spec.help)
-        self.spin.valueChanged.connect(lambda value: self.commit(int(value)))
+        self.spin = RangeSpinBox(spec)
+        self.spin.valueChanged.connect(lambda value: self.commit_checked(self.spin, int(value)))
         self.widget = self.spin
 
     def show(self, value: ParamValue) -> None:
-        with QSignalBlocker(self.spin):
-            self.spin.setValue(int(value) if isinstance(value, int) else 0)
+        self.spin.show_value(int(value) if isinstance(value, int) else 0)
 
 
 class OptionalIntEditor(ParamEditor):
@@ -71,25 +136,23 @@ class OptionalIntEditor(ParamEditor):
         layout.setContentsMargins(0, 0, 0, 0)
         self.pin = QCheckBox("pin" if spec.pins_in_size else "set")
         self.pin.setToolTip(spec.help)
-        self.spin = QSpinBox()
-        self.spin.setRange(int(spec.minimum or 0), min(int(spec.maximum or _INT_MAX), _INT_MAX))
-        self.spin.setKeyboardTracking(False)
+        self.spin = RangeSpinBox(spec)
         self.inferred = QLabel()
         layout.addWidget(self.inferred, 1)
         layout.addWidget(self.pin)
         layout.addWidget(self.spin)
         self._inferred: int | None = None
         self.pin.toggled.connect(self._pinned)
-        self.spin.valueChanged.connect(lambda value: self.commit(int(value)))
+        self.spin.valueChanged.connect(lambda value: self.commit_checked(self.spin, int(value)))
 
     def show(self, value: ParamValue) -> None:
-        with QSignalBlocker(self.pin), QSignalBlocker(self.spin):
+        with QSignalBlocker(self.pin):
             self.pin.setChecked(value is not None)
-            self.spin.setEnabled(value is not None)
-            if isinstance(value, int):
-                self.spin.setValue(value)
-            elif self._inferred is not None:
-                self.spin.setValue(self._inferred)
+        self.spin.setEnabled(value is not None)
+        if isinstance(value, int):
+            self.spin.show_value(value)
+        elif self._inferred is not None:
+            self.spin.show_value(self._inferred)
 
     def set_inferred(self, value: int | None) -> None:
         self._inferred = value
@@ -103,7 +166,7 @@ class OptionalIntEditor(ParamEditor):
             self.commit(None)
             return
         value = self._inferred if self._inferred is not None else self.spin.value()
-        self.commit(max(value, self.spin.minimum()))
+        self.commit(min(max(value, self.spin.low), self.spin.high))
 
 
 class BoolEditor(ParamEditor):
@@ -171,13 +234,12 @@ class TextEditor(ParamEditor):
             self.line.setStyleSheet("")
             return
         try:
-            value = self.spec.validate(parse_text(self.spec, text))
+            value = parse_text(self.spec, text)
         except DesignError as error:
             self.line.setStyleSheet(INVALID_STYLE)
             self.refuse(f"{self.spec.name}: {error.message}")
             return
-        self.line.setStyleSheet("")
-        self.commit(value)
+        self.commit_checked(self.line, value)
 
 
 def parse_text(spec: ParamSpec, text: str) -> object:
