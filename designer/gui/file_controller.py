@@ -7,7 +7,7 @@ Dialogs are reached through small methods (``ask_*``) so tests can answer them.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,8 @@ class FileController(QObject):
         self.recovery = recovery
         self.message = on_message
         self.untitled_name = "untitled"
+        self.copied_from: Path | None = None
+        """The example the open, untitled design was copied from: never saved over."""
         self._changed_since_autosave = False
         """Set by every design change: the undo index alone can't tell (merged spin-box steps,
         or an edit replacing an undone one, leave the index where it was)."""
@@ -57,11 +59,10 @@ class FileController(QObject):
     # --- dialogs (tests replace these) -------------------------------------------------------
 
     def ask_save_changes(self) -> Answer:
-        name = self.display_name()
         return QMessageBox.question(
             self.window,
             "Unsaved changes",
-            f"Save the changes to {name} before closing it?",
+            self.save_changes_question(),
             Answer.Save | Answer.Discard | Answer.Cancel,
             Answer.Save,
         )
@@ -72,7 +73,7 @@ class FileController(QObject):
         return Path(chosen) if chosen else None
 
     def ask_save_path(self) -> Path | None:
-        start = str(self.document.path or Path.cwd() / f"{self.untitled_name}.json")
+        start = str(self.document.path or self.suggested_save_path())
         chosen, _ = QFileDialog.getSaveFileName(self.window, "Save design as", start, FILE_FILTER)
         if not chosen:
             return None
@@ -83,13 +84,10 @@ class FileController(QObject):
         QMessageBox.critical(self.window, title, text)
 
     def ask_recover(self, entry: Recovered) -> bool:
-        when = datetime.fromtimestamp(entry.saved_at).strftime("%Y-%m-%d %H:%M:%S")
-        source = f" (from {entry.source})" if entry.source else ""
         answer = QMessageBox.question(
             self.window,
             "Recover unsaved work?",
-            f"Torch Designer closed unexpectedly. A design autosaved at {when}{source} "
-            "can be recovered. Restore it?",
+            f"{entry.describe()}\n\nRestore it? (No keeps the autosave file aside.)",
             Answer.Yes | Answer.No,
             Answer.Yes,
         )
@@ -98,7 +96,29 @@ class FileController(QObject):
     # --- names -------------------------------------------------------------------------------
 
     def display_name(self) -> str:
-        return self.document.path.name if self.document.path else self.untitled_name
+        if self.document.path is not None:
+            return self.document.path.name
+        if self.copied_from is not None:
+            return f"untitled (copy of {self.copied_from.stem})"
+        return self.untitled_name
+
+    def save_changes_question(self) -> str:
+        if self.document.path is None and self.copied_from is not None:
+            # the copy's own name reads as the example's: say that the example stays as it is
+            return (
+                f"Save your copy of {self.copied_from.stem}? The example itself is never "
+                "changed; saving asks where to put the copy."
+            )
+        return f"Save the changes to {self.display_name()} before closing it?"
+
+    def suggested_save_path(self) -> Path:
+        """Where Save As starts for an untitled design: never the example it was copied from."""
+        if self.copied_from is None:
+            return Path.cwd() / f"{self.untitled_name}.json"
+        folder = Path.cwd()
+        if folder.resolve() == self.copied_from.parent.resolve():
+            folder = Path.home()
+        return folder / f"{self.copied_from.stem}-copy.json"
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -113,38 +133,53 @@ class FileController(QObject):
 
     def new(self) -> None:
         if self.maybe_save():
-            self.untitled_name = "untitled"
+            self.untitled_name, self.copied_from = "untitled", None
             self.document.replace(Design(), None)
 
     def open(self, path: Path | None = None) -> bool:
-        if not self.maybe_save():
-            return False
+        """Choose a file first and read it; only then ask about unsaved changes, once: a
+        cancelled chooser or a bad file asks nothing and leaves the open design as it is."""
         path = path or self.ask_open_path()
-        return path is not None and self.load(path)
+        return path is not None and self._replace_asking(path, as_copy=False)
+
+    def open_example(self, path: Path) -> bool:
+        return self._replace_asking(path, as_copy=True)
+
+    def _replace_asking(self, path: Path, as_copy: bool) -> bool:
+        design = self._read(path)
+        if design is None or not self.maybe_save():
+            return False
+        self._show(design, path, as_copy)
+        return True
 
     def load(self, path: Path, as_copy: bool = False) -> bool:
-        """Open ``path``; on a bad file show why and keep the open design as it is.
-        ``as_copy`` opens it untitled (examples: Save asks where to put the copy)."""
+        """Open ``path`` without asking about unsaved changes; on a bad file show why and keep
+        the open design as it is. ``as_copy`` opens it untitled (examples: Save asks where to
+        put the copy)."""
+        design = self._read(path)
+        if design is None:
+            return False
+        self._show(design, path, as_copy)
+        return True
+
+    def _read(self, path: Path) -> Design | None:
         try:
-            design = read_design(path)
+            return read_design(path)
         except DesignFileError as error:
             self.show_error("Can't open design", design_error_line(path, error))
-            return False
         except DesignError as error:
             self.show_error("Can't open design", f"{path}:\n{error}")
-            return False
         except OSError as error:
             self.show_error("Can't open design", os_error_text(error, path))
-            return False
-        self.untitled_name = path.stem if as_copy else "untitled"
+        return None
+
+    def _show(self, design: Design, path: Path, as_copy: bool) -> None:
+        self.untitled_name = "untitled"
+        self.copied_from = path.resolve() if as_copy else None
         self.document.replace(design, None if as_copy else path.resolve())
         if not as_copy:
             self.add_recent(path.resolve())
-        self.message(f"Opened {path.name}")
-        return True
-
-    def open_example(self, path: Path) -> bool:
-        return self.maybe_save() and self.load(path, as_copy=True)
+        self.message(f"Opened a copy of {path.name}" if as_copy else f"Opened {path.name}")
 
     def save(self) -> bool:
         if self.document.path is None:
@@ -153,7 +188,16 @@ class FileController(QObject):
 
     def save_as(self) -> bool:
         path = self.ask_save_path()
-        return path is not None and self.save_to(path)
+        if path is None:
+            return False
+        if self.copied_from is not None and path.resolve() == self.copied_from:
+            self.show_error(
+                "Can't save design",
+                f"{path.name} is the example this design was copied from, and stays as it is. "
+                "Save the copy under another name.",
+            )
+            return False
+        return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
         try:
@@ -212,18 +256,20 @@ class FileController(QObject):
     def _offer_recovery(self) -> bool:
         if self.recovery is None:
             return False
-        for entry in self.recovery.orphans():
+        for found in self.recovery.orphans():
+            try:  # read first: the prompt names the design, and an unreadable one isn't offered
+                design = read_design(found.design_path)
+            except (DesignError, OSError) as error:
+                self.show_error("Can't recover", f"{found.design_path}:\n{error}")
+                self.recovery.set_aside(found)
+                continue
+            entry = replace(found, model_name=design.class_name, block_count=len(design.blocks))
             if not self.ask_recover(entry):
                 kept = self.recovery.set_aside(entry)
                 self.message(f"Recovery declined; the autosave is kept as {kept}")
                 return False
-            try:
-                design = read_design(entry.design_path)
-            except (DesignError, OSError) as error:
-                self.show_error("Can't recover", f"{entry.design_path}:\n{error}")
-                self.recovery.set_aside(entry)
-                continue
             self.untitled_name = entry.source.stem if entry.source else "recovered"
+            self.copied_from = None
             self.document.replace(design, entry.source)
             self.document.undo_stack.resetClean()
             forget(entry)

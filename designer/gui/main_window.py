@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
                 self, "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
             ),
         }
-        self.model_docks = ModelDocks(self, self.document, self.scene, self.show_message)
+        self.model_docks = ModelDocks(self, self.document, self.scene, settings, self.show_message)
         self.docks.update(self.model_docks.docks)
         self.shape_status = QLabel()
         self.statusBar().addPermanentWidget(self.shape_status)
@@ -347,14 +347,16 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def open_initial(self, path: Path | None, fallback: Path | None) -> None:
-        """What the app shows first: a recovered design, else ``path``, else ``fallback``."""
-        if self.files.offer_recovery():
-            if path is not None:
-                self.show_message(
-                    f"Showing the recovered design; {path.name} was not opened (File > Open)"
-                )
-            return
+        """What the app shows first: a recovered design, else ``path``, else ``fallback``.
+        ``path`` (or ``fallback``) opens before the recovery prompt, so the prompt never sits
+        over an empty design full of errors, and declining it leaves that design open."""
+        opened = None
         if path is not None:
-            self.files.load(path)
+            opened = path if self.files.load(path) else None
         elif fallback is not None and fallback.exists():
             self.files.load(fallback, as_copy=True)
+        recovered = self.files.offer_recovery()
+        if recovered and opened is not None and self.document.path != opened.resolve():
+            self.show_message(
+                f"Showing the recovered design instead of {opened.name} (File > Open Recent)"
+            )

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QStandardPaths
@@ -30,6 +31,23 @@ class Recovered:
     source: Path | None
     """The file the design was opened from, if any."""
     saved_at: float
+    model_name: str | None = None
+    """The design's model class name, once its file has been read."""
+    block_count: int | None = None
+
+    def describe(self) -> str:
+        """What the recovery prompt says it would restore: which design, and from when."""
+        subject = f"“{self.source.name}”" if self.source else "a design never saved to a file"
+        lines = [f"Torch Designer closed unexpectedly with unsaved changes to {subject}.", ""]
+        if self.model_name:
+            count = self.block_count
+            blocks = "" if count is None else f", {count} block{'s' if count != 1 else ''}"
+            lines.append(f"Model: {self.model_name}{blocks}")
+        if self.source is not None:
+            lines.append(f"File: {self.source}")
+        when = datetime.fromtimestamp(self.saved_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"Autosaved: {when}")
+        return "\n".join(lines)
 
 
 def default_recovery_dir() -> Path:

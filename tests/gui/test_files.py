@@ -61,7 +61,7 @@ def test_example_opens_untitled_and_save_asks_where(
 ) -> None:
     assert window.files.open_example(SEED)
     assert window.document.path is None
-    assert window.windowTitle() == f"seed_final[*] — {APP_NAME}"
+    assert window.windowTitle() == f"untitled (copy of seed_final)[*] — {APP_NAME}"
     asked = Calls(result=tmp_path / "copy.json")
     monkeypatch.setattr(window.files, "ask_save_path", asked)
     assert window.actions_by_name["save"].isEnabled()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from designer.graph import dumps_design, load_design
+from designer.gui.file_controller import Answer, FileController
 from designer.gui.main_window import APP_NAME, MainWindow
 from designer.gui.recovery import RecoveryStore
 from tests.gui.helpers import Calls, dump
@@ -161,4 +166,92 @@ def test_open_initial_falls_back_to_example(window: MainWindow) -> None:
     window.open_initial(None, SEED)
     assert dump(window) == SEED.read_text()
     assert window.document.path is None and not window.isWindowModified()
-    assert window.windowTitle() == f"seed_final[*] — {APP_NAME}"
+    assert window.windowTitle() == f"untitled (copy of seed_final)[*] — {APP_NAME}"
+
+
+def real_prompt_answering_no(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """The window's own recovery prompt, its message box answered No; returns its calls."""
+    asked = Calls(result=Answer.No)
+    monkeypatch.setattr(QMessageBox, "question", asked)
+    files = window.files
+    monkeypatch.setattr(files, "ask_recover", FileController.ask_recover.__get__(files))
+    return asked
+
+
+def test_recovery_prompt_names_the_file_model_and_time(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "mine.json"
+    source.write_text(SEED.read_text())
+    crash(tmp_path / "recovery", source)
+    (info,) = (tmp_path / "recovery").glob("session-*.info")
+    saved_at = json.loads(info.read_text())["saved_at"]
+    asked = real_prompt_answering_no(window, monkeypatch)
+    assert not window.files.offer_recovery()
+    (call,) = asked.calls
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(saved_at))
+    assert call[2] == (  # (parent, title, text, buttons, default)
+        "Torch Designer closed unexpectedly with unsaved changes to “mine.json”.\n\n"
+        "Model: MyCustomCNN, 6 blocks\n"
+        f"File: {source}\n"
+        f"Autosaved: {when}\n\n"
+        "Restore it? (No keeps the autosave file aside.)"
+    )
+
+
+def test_recovery_prompt_for_a_never_saved_design(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recovery = tmp_path / "recovery"
+    crash(recovery)
+    (autosave,) = recovery.glob("session-*.json")
+    autosave.with_suffix(".info").write_text('{"source": null}')  # an older app's info: no time
+    two_days_ago = time.time() - 2 * 86_400
+    os.utime(autosave, (two_days_ago, two_days_ago))  # then the file's own time is shown
+    asked = real_prompt_answering_no(window, monkeypatch)
+    assert not window.files.offer_recovery()
+    (call,) = asked.calls
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(two_days_ago))
+    assert call[2].startswith(
+        "Torch Designer closed unexpectedly with unsaved changes to a design never saved to "
+        f"a file.\n\nModel: MyCustomCNN, 6 blocks\nAutosaved: {when}\n\n"
+    )
+
+
+def test_recovery_prompt_sits_over_the_design_that_would_open(
+    crashed: str, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not over an empty design in error: the fallback is open behind the prompt, and stays
+    open, clean, when the prompt is declined."""
+    behind: list[tuple[str, str, str]] = []
+
+    def look_behind_the_prompt(_entry: object) -> bool:
+        behind.append((dump(window), window.shape_status.text(), window.windowTitle()))
+        return False
+
+    monkeypatch.setattr(window.files, "ask_recover", look_behind_the_prompt)
+    window.open_initial(None, SEED)
+    assert behind == [
+        (SEED.read_text(), "shapes OK", f"untitled (copy of seed_final)[*] — {APP_NAME}")
+    ]
+    assert dump(window) == SEED.read_text() and not window.isWindowModified()
+
+
+def test_recovery_accepted_over_the_named_file_says_so(
+    crashed: str, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lenet = EXAMPLES / "lenet5.json"
+    seen: list[str] = []
+
+    def accept_after_a_look(_entry: object) -> bool:
+        seen.append(dump(window))
+        return True
+
+    monkeypatch.setattr(window.files, "ask_recover", accept_after_a_look)
+    window.open_initial(lenet, SEED)
+    assert seen == [lenet.read_text()]
+    assert dump(window) == crashed and window.isWindowModified()
+    assert window.statusBar().currentMessage() == (
+        "Showing the recovered design instead of lenet5.json (File > Open Recent)"
+    )
+    assert window.files.recent()[0] == lenet.resolve()
