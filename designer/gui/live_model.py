@@ -1,6 +1,7 @@
 """Keeps the model and code panels in step with the design: after a burst of edits settles,
 the design goes to the worker for analysis; a design with shape errors shows its errors
 instead; answers for a design that has changed since are dropped (by the service).
+Opening another design (New, Open, a recovery) forgets the old design's model at once.
 
 Moving blocks changes no code, so only changes to the model's content start an analysis.
 """
@@ -33,6 +34,8 @@ class LiveModel(QObject):
     unavailable = Signal(list)
     """Lines saying why there is no model right now (shape errors, a compile error)."""
     busy_changed = Signal(bool)
+    reset = Signal()
+    """Another design replaced the open one: the model shown so far is not its model."""
 
     def __init__(self, document: DesignDocument, service: ModelService) -> None:
         super().__init__(document)
@@ -47,7 +50,7 @@ class LiveModel(QObject):
         self._timer.setInterval(ANALYSIS_DELAY_MS)
         self._timer.timeout.connect(self.refresh)
         document.shapes_checked.connect(lambda _report: self._timer.start())
-        document.replaced.connect(self._timer.start)
+        document.replaced.connect(self._replaced)
         service.analysed.connect(self._analysed)
         service.analysis_failed.connect(self._failed)
         service.busy_changed.connect(self.busy_changed)
@@ -83,6 +86,16 @@ class LiveModel(QObject):
         self._asked_content = content
         self._asked = dumps_design(self.document.design)
         self.service.analyse(self._asked, self.origin())
+
+    def _replaced(self) -> None:
+        # even one with the same content (a reopened file) is analysed afresh: the panels
+        # were cleared, so "shown already" no longer holds
+        self._timer.stop()
+        self.service.forget()
+        self.analysis = None
+        self._asked = self._asked_content = self._content = None
+        self.reset.emit()
+        self.refresh()
 
     def _analysed(self, design_json: str, analysis: ModelAnalysis) -> None:
         if design_json != self._asked:

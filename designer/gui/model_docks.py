@@ -1,6 +1,9 @@
 """The live model beside the canvas: the model, code and benchmark panels in docks, kept in
 step with the design, with selection shared between the canvas and the model tree, and the
-compiler's exports on the File menu and the code panel."""
+compiler's exports on the File menu and the code panel.
+
+Exports start beside the open design, named after it; an untitled design's start in the
+folder of the last export (kept in the settings), else the home folder."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
@@ -19,6 +22,7 @@ from designer.gui.document import DesignDocument
 from designer.gui.live_model import LiveModel
 from designer.gui.model_service import BenchRunner, ModelService
 from designer.gui.panels.bench_panel import BenchPanel
+from designer.gui.panels.bench_settings import remember_bench_settings
 from designer.gui.panels.code_panel import CodePanel
 from designer.gui.panels.model_panel import ModelPanel
 
@@ -36,6 +40,7 @@ EXPORTS = (
     ("onnx", False, "ONNX (.onnx)…", "ONNX (*.onnx)", ".onnx"),
     ("pt2", False, "torch.export program (.pt2)…", "PyTorch programs (*.pt2)", ".pt2"),
 )
+EXPORT_FOLDER_KEY = "export/last_folder"
 
 
 class ModelDocks(QObject):
@@ -44,10 +49,12 @@ class ModelDocks(QObject):
         window: QMainWindow,
         document: DesignDocument,
         scene: DesignScene,
+        settings: QSettings,
         on_message: Callable[[str], None],
     ) -> None:
         super().__init__(window)
         self.window, self.document, self.scene = window, document, scene
+        self.settings = settings
         self.message = on_message
         self.service = ModelService(self)
         self.runner = BenchRunner(self)
@@ -55,6 +62,7 @@ class ModelDocks(QObject):
         self.model_panel = ModelPanel()
         self.code_panel = CodePanel()
         self.bench_panel = BenchPanel(document, self.runner)
+        remember_bench_settings(self.bench_panel, settings)
         self.docks = {
             "model": add_dock(window, "Model", self.model_panel, _BOTTOM),
             "code": add_dock(window, "Code", self.code_panel, _BOTTOM),
@@ -73,6 +81,7 @@ class ModelDocks(QObject):
         self.code_panel.export_button.setMenu(self.export_menu)
         self._syncing = False
         self.live.updated.connect(self._show)
+        self.live.reset.connect(self._forget_model)
         self.live.unavailable.connect(self._unavailable)
         self.live.busy_changed.connect(self._busy)
         self.model_panel.module_selected.connect(self._module_picked)
@@ -103,6 +112,10 @@ class ModelDocks(QObject):
             analysis.source, f"{analysis.class_name}: the module Export writes ({origin})"
         )
         self._canvas_selection()
+
+    def _forget_model(self) -> None:
+        self.model_panel.clear()
+        self.code_panel.clear()
 
     def _unavailable(self, lines: list[str]) -> None:
         self.model_panel.show_problems(lines)
@@ -154,14 +167,25 @@ class ModelDocks(QObject):
             for entry in EXPORTS
             if entry[0] == format_ and entry[1] == weights
         )
-        folder = self.document.path.parent if self.document.path else Path.cwd()
-        stem = self.document.path.stem if self.document.path else "model"
-        path = self.ask_path(f"Export {label.rstrip('…')}", file_filter, str(folder / stem))
+        suggestion = self.export_suggestion(suffix)
+        path = self.ask_path(f"Export {label.rstrip('…')}", file_filter, str(suggestion))
         if path is None:
             return False
+        self.settings.setValue(EXPORT_FOLDER_KEY, str(path.parent))
         if not path.suffix:
             path = path.with_suffix(suffix)
         return self.export_to(format_, weights, path)
+
+    def export_suggestion(self, suffix: str) -> Path:
+        """Where the export chooser starts: beside the design and named after it."""
+        path = self.document.path
+        if path is not None:
+            return path.with_suffix(suffix)  # never the design itself: it ends in .json
+        last = self.settings.value(EXPORT_FOLDER_KEY)
+        folder = Path(last) if isinstance(last, str) and last else None
+        if folder is None or not folder.is_dir():
+            folder = Path.home()
+        return folder / f"{self.document.design.class_name.lower()}{suffix}"
 
     def export_to(self, format_: str, weights: bool, path: Path) -> bool:
         from designer.runtime.worker_process import ExportTarget

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,17 +36,23 @@ if TYPE_CHECKING:
     from designer.runtime import BatchResult, DeviceInfo, Progress
 
 DTYPE_CHOICES = ("fp32", "bf16", "fp16")
+AUTO_DEVICE = "auto"
 MAX_SWEEP = 16
 
 
 class BenchPanel(QWidget):
+    device_chosen = Signal(str)
+    """The device the user picked (not one the list fell back to)."""
+
     def __init__(
         self, document: DesignDocument, runner: BenchRunner, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.document, self.runner = document, runner
         self.device = QComboBox()
-        self.device.addItem("auto (CUDA, then MPS, then CPU)", "auto")
+        self.device.addItem("auto (CUDA, then MPS, then CPU)", AUTO_DEVICE)
+        self.wanted_device = AUTO_DEVICE
+        """Chosen now or at an earlier start; shown once the worker says it is present."""
         self.batches = QLineEdit("1")
         self.batches.setToolTip("one batch size, or a sweep: 1, 8, 32")
         self.dtype = QComboBox()
@@ -70,6 +76,7 @@ class BenchPanel(QWidget):
         self._running_key: str | None = None
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(runner.cancel)
+        self.device.currentIndexChanged.connect(self._device_picked)
         runner.progress.connect(self._progress)
         runner.finished.connect(self._finished)
         runner.failed.connect(self._failed)
@@ -109,12 +116,23 @@ class BenchPanel(QWidget):
     # --- settings ----------------------------------------------------------------------------
 
     def show_devices(self, devices: Sequence[DeviceInfo]) -> None:
-        current = self.device.currentData()
-        while self.device.count() > 1:
-            self.device.removeItem(1)
-        for info in devices:
-            self.device.addItem(f"{info.name}: {info.description}", info.name)
-        self.device.setCurrentIndex(max(0, self.device.findData(current)))
+        """List the devices there are, showing the wanted one, else auto when it is gone."""
+        with QSignalBlocker(self.device):
+            while self.device.count() > 1:
+                self.device.removeItem(1)
+            for info in devices:
+                self.device.addItem(f"{info.name}: {info.description}", info.name)
+            self.device.setCurrentIndex(max(0, self.device.findData(self.wanted_device)))
+
+    def want_device(self, name: str) -> None:
+        """Show ``name`` now if it is listed, else once ``show_devices`` lists it."""
+        self.wanted_device = name
+        with QSignalBlocker(self.device):
+            self.device.setCurrentIndex(max(0, self.device.findData(name)))
+
+    def _device_picked(self) -> None:
+        self.wanted_device = str(self.device.currentData())
+        self.device_chosen.emit(self.wanted_device)
 
     def batch_sizes(self) -> tuple[int, ...]:
         """The batch sizes typed; ``ValueError`` with the reason when they aren't valid."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from designer.gui.panels.python_highlighter import PythonHighlighter
 
 _MARK = QColor(255, 236, 179)
+WAITING = "Waiting for the model…"
 
 
 class CodePanel(QWidget):
@@ -27,7 +28,7 @@ class CodePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.status = QLabel("Waiting for the model…")
+        self.status = QLabel(WAITING)
         self.status.setWordWrap(True)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the whole module to the clipboard")
@@ -65,6 +66,14 @@ class CodePanel(QWidget):
         """The design can't become code right now: say why, keep the last code greyed."""
         self.status.setText("\n".join(lines))
         self.status.setStyleSheet("color: #c0392b;")
+        self.set_available(False)
+
+    def clear(self) -> None:
+        """Show no code: the code shown was another design's."""
+        self.editor.clear()
+        self.marked = ()
+        self.status.setText(WAITING)
+        self.status.setStyleSheet("")
         self.set_available(False)
 
     def set_available(self, available: bool) -> None:

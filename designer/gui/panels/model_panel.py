@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("module", "type", "output shape", "parameters")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+WAITING = "Waiting for the model…"
 
 
 class ModelPanel(QWidget):
@@ -34,7 +35,7 @@ class ModelPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.totals = QLabel("Waiting for the model…")
+        self.totals = QLabel(WAITING)
         self.totals.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))
@@ -96,6 +97,15 @@ class ModelPanel(QWidget):
         self.totals.setStyleSheet("color: #c0392b;")
         self.tree.setEnabled(False)
         self.printed.setEnabled(False)
+
+    def clear(self) -> None:
+        """Show no model: the one shown was another design's."""
+        with QSignalBlocker(self.tree):
+            self.tree.clear()
+        self.items = {}
+        self.printed.clear()
+        self.totals.setText(WAITING)
+        self.totals.setStyleSheet("")
 
     def show_ready(self) -> None:
         self.tree.setEnabled(True)
