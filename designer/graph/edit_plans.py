@@ -1,4 +1,5 @@
-"""Compound edits worked out from the design: delete a selection, splice, paste, lay out.
+"""Compound edits worked out from the design: delete a selection, splice, paste, lay out
+(deleting with reconnection is ``delete_reconnect``).
 
 Each function returns the list of reversible edits (see ``edits``) that does the job; the caller
 applies them as one with ``apply_all`` (the GUI wraps them in one undo command).

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.graph import DesignError, ShapeReport
+from designer.graph.delete_reconnect import delete_reconnect_plan
 from designer.graph.edit_plans import (
     copy_fragment,
     delete_plan,
@@ -44,7 +45,9 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "Torch Designer"
 PASTE_OFFSET = (40.0, 40.0)
-CANVAS_ACTIONS = frozenset({"cut", "copy", "paste", "delete", "select_all"})
+CANVAS_ACTIONS = frozenset({"cut", "copy", "paste", "delete", "delete_plain", "select_all"})
+DELETE_PLAIN_KEYS = "Ctrl+Shift+Del"
+"""Not Shift+Del: that is Cut on Windows and Linux desktops."""
 
 
 class MainWindow(QMainWindow):
@@ -138,6 +141,12 @@ class MainWindow(QMainWindow):
         self._action("paste", "&Paste", self.paste, keys.Paste)
         delete = self._action("delete", "&Delete", self.delete_selection, keys.Delete)
         delete.setShortcuts([QKeySequence(keys.Delete), QKeySequence("Backspace")])
+        self._action(
+            "delete_plain",
+            "Delete &Without Reconnecting",
+            lambda: self.delete_selection(reconnect=False),
+            DELETE_PLAIN_KEYS,
+        )
         self._action("select_all", "Select &All", self.select_all, keys.SelectAll)
         self._action("group", "&Group…", self.group_selection, "Ctrl+G")
         self._action("ungroup", "&Ungroup", self.ungroup_selection, "Ctrl+Shift+G")
@@ -171,7 +180,9 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         edit.addActions([named["undo"], named["redo"]])
         edit.addSeparator()
-        edit.addActions([named[n] for n in ("cut", "copy", "paste", "delete", "select_all")])
+        edit.addActions(
+            [named[n] for n in ("cut", "copy", "paste", "delete", "delete_plain", "select_all")]
+        )
         edit.addSeparator()
         edit.addActions([named["group"], named["ungroup"]])
         view = self.menuBar().addMenu("&View")
@@ -244,14 +255,22 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_block_ids()
         self.scene.add_block_after(kind, selected[0] if len(selected) == 1 else None)
 
-    def delete_selection(self) -> None:
-        scene = self.scene
+    def delete_selection(self, reconnect: bool = True) -> None:
+        """Delete what is selected; with ``reconnect``, bridge each deleted one-in, one-out run
+        of blocks where shapes allow, and say on the status bar what was joined or why not."""
+        scene, design = self.scene, self.document.design
         blocks, edges = scene.selected_block_ids(), scene.selected_edges()
         groups = scene.selected_group_ids()
-        plan = delete_plan(self.document.design, blocks, edges, groups)
-        if plan:
-            count = len(blocks) + len(edges) + len(groups)  # what was selected, not the edits
-            scene.try_edit(f"Delete {count} item{'s' if count != 1 else ''}", plan)
+        count = len(blocks) + len(edges) + len(groups)  # what was selected, not the edits
+        summary = None
+        if reconnect:
+            planned = delete_reconnect_plan(design, blocks, edges, groups)
+            plan, summary = planned.edits, planned.summary
+        else:
+            plan = delete_plan(design, blocks, edges, groups)
+        text = f"Delete {count} item{'s' if count != 1 else ''}"
+        if plan and scene.try_edit(text, plan) is not None and summary is not None:
+            self.show_message(summary)
 
     def select_all(self) -> None:
         for item in self.scene.blocks.values():

@@ -34,6 +34,7 @@ from designer.graph import (
     load_design,
     loads_design,
 )
+from designer.graph.delete_reconnect import delete_reconnect_plan
 from designer.graph.edit_plans import (
     add_plan,
     copy_fragment,
@@ -344,6 +345,15 @@ class UndoMachine(RuleBasedStateMachine):
             else []
         )
         self.edit("Delete", lambda: delete_plan(self.design, blocks, edges, groups))
+
+    @precondition(has_blocks)
+    @rule(data=st.data())
+    def delete_and_reconnect(self, data: st.DataObject) -> None:
+        blocks = self.blocks(data, min_size=1)
+        self.edit(
+            "Delete and reconnect",
+            lambda: delete_reconnect_plan(self.design, blocks).edits,
+        )
 
     @precondition(has_edges)
     @rule(data=st.data(), kind=st.sampled_from(KINDS), position=POSITIONS)
