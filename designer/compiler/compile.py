@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from designer import __version__
@@ -15,8 +16,8 @@ from designer.compiler.errors import (
     ShapeCheckError,
     UnsafeSourceError,
 )
-from designer.compiler.formatting import class_statements, format_source
-from designer.compiler.safety import check_source
+from designer.compiler.formatting import format_source
+from designer.compiler.safety import checked_tree
 from designer.graph import Design, DesignError, ShapeReport, check_design
 from designer.graph.fileformat import model_content
 from designer.graph.names import check_identifier
@@ -77,8 +78,7 @@ def compile_design(design: Design, origin: str | None = None) -> CompiledDesign:
         )
     emitted = emit_module(design, report, header)
     source = format_source(emitted.source)
-    places = _places_in(emitted, source)
-    check_source(source)
+    places = _places_in(emitted, checked_tree(source))
     return CompiledDesign(source, design.class_name, report, digest, dtype, places)
 
 
@@ -88,9 +88,14 @@ def _quoted(origin: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in origin)
 
 
-def _places_in(emitted: EmittedModule, source: str) -> dict[str, BlockPlace]:
-    """The emitter's record, its statements turned into the lines they have in ``source``."""
-    spans = class_statements(source)
+def _places_in(emitted: EmittedModule, tree: ast.Module) -> dict[str, BlockPlace]:
+    """The emitter's record, its statements turned into the lines they have in the formatted
+    source (``tree``, the checked parse of it)."""
+    spans = {
+        node.name: list(_statement_spans(node))
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+    }
     places = {}
     for block_id, raw in emitted.places.items():
         statements = spans.get(raw.class_name, [])
@@ -108,6 +113,19 @@ def _places_in(emitted: EmittedModule, source: str) -> dict[str, BlockPlace]:
             raw.class_name, raw.attribute, raw.module_path, tuple(sorted(lines))
         )
     return places
+
+
+def _statement_spans(statement: ast.stmt) -> Iterator[tuple[int, int]]:
+    """The first and last line of ``statement`` and of each statement inside it, in source
+    order: as the emitter counts them, a compound statement's header (``class``, ``def``,
+    ``for``) is one statement and each statement of its body another."""
+    body = getattr(statement, "body", None)
+    if isinstance(body, list) and body:
+        yield statement.lineno, body[0].lineno - 1
+        for inner in body:
+            yield from _statement_spans(inner)
+    else:
+        yield statement.lineno, statement.end_lineno or statement.lineno
 
 
 def design_digest(design: Design) -> str:

@@ -12,7 +12,7 @@ path as ``named_modules()`` will give it, and the statements that define or appl
 statement of a class is written as one line, so a statement is counted by its place among the
 class's non-blank lines; the formatter splits and re-indents statements but never adds, drops,
 joins or reorders them, so ``compile.py`` finds the same statements, by the same count, in the
-formatted text (``formatting.class_statements``) and turns them into line numbers there.
+parse of the formatted text (the allow-list's tree) and turns them into line numbers there.
 """
 
 from __future__ import annotations
