@@ -162,15 +162,17 @@ class FileController(QObject):
         self._show(design, path, as_copy)
         return True
 
-    def _read(self, path: Path) -> Design | None:
+    def _read(self, path: Path, title: str = "Can't open design") -> Design | None:
+        """The design in ``path``; None when it can't be used, the reason shown (as every
+        command words it) under ``title``."""
         try:
             return read_design(path)
         except DesignFileError as error:
-            self.show_error("Can't open design", design_error_line(path, error))
+            self.show_error(title, design_error_line(path, error))
         except DesignError as error:
-            self.show_error("Can't open design", f"{path}:\n{error}")
+            self.show_error(title, f"{path}:\n{error}")
         except OSError as error:
-            self.show_error("Can't open design", os_error_text(error, path))
+            self.show_error(title, os_error_text(error, path))
         return None
 
     def _show(self, design: Design, path: Path, as_copy: bool) -> None:
@@ -257,10 +259,9 @@ class FileController(QObject):
         if self.recovery is None:
             return False
         for found in self.recovery.orphans():
-            try:  # read first: the prompt names the design, and an unreadable one isn't offered
-                design = read_design(found.design_path)
-            except (DesignError, OSError) as error:
-                self.show_error("Can't recover", f"{found.design_path}:\n{error}")
+            # read first: the prompt names the design, and an unreadable one isn't offered
+            design = self._read(found.design_path, "Can't recover")
+            if design is None:
                 self.recovery.set_aside(found)
                 continue
             entry = replace(found, model_name=design.class_name, block_count=len(design.blocks))
