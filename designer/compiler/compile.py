@@ -18,8 +18,9 @@ from designer.compiler.errors import (
 )
 from designer.compiler.formatting import format_source
 from designer.compiler.safety import checked_tree
-from designer.graph import Design, DesignError, ShapeReport, check_design
+from designer.graph import Design, DesignError, ShapeReport, block_kind, check_design
 from designer.graph.fileformat import model_content
+from designer.graph.kind import End
 from designer.graph.names import check_identifier
 
 
@@ -138,7 +139,7 @@ def _input_dtype(design: Design) -> str:
     dtypes = {
         block.name: str(block.params["dtype"])
         for block in design.blocks.values()
-        if block.kind == "input"
+        if block_kind(block.kind).end is End.INPUT
     }
     if len(set(dtypes.values())) > 1:
         listed = ", ".join(f"'{name}' {dtype}" for name, dtype in sorted(dtypes.items()))

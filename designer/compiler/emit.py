@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from designer.compiler.errors import CompileError
-from designer.compiler.layers import BlockCode, Needs, block_code, palette_source
 from designer.compiler.namespace import Namespace, class_name_for
 from designer.compiler.scopes import Item, Scope, build_scopes
-from designer.graph import Design, ShapeReport
+from designer.graph import Design, End, ShapeReport
+from designer.graph.block_code import BlockCode, CodeContext, Needs, palette_source
 
 INDENT = "    "
 HELPERS = ("activations", "conv_block", "dec_block")
@@ -253,9 +253,11 @@ def _item(module: _Module, item: Item, parent: Scope, locals_: Namespace, path: 
     if item.is_group:
         return _group(module, item, parent.children[item.id], locals_, path)
     block = design.blocks[item.id]
-    sizes_name = locals_.create(f"{block.name}_sizes") if block.kind.endswith("_stack") else ""
+    kind = design.kind(item.id)
+    sizes_name = locals_.create(f"{block.name}_sizes") if kind.stack else ""
     inputs = [shape for shape in module.report.results[item.id].inputs if shape is not None]
-    code = block_code(block, inputs, sizes_name, module.needs)
+    context = CodeContext(block.params, inputs, module.needs, sizes_name, kind.torch_defaults)
+    code = kind.code(context)
     own = {item.id: path if code.constructor is not None else None}
     return _Built(list(code.setup), code.constructor, code, own)
 
@@ -470,7 +472,7 @@ def _output_blocks(design: Design) -> tuple[str, ...]:
     return tuple(
         block.id
         for block in design.blocks.values()
-        if block.kind == "output" and "in" in design.inbound(block.id)
+        if design.kind(block.id).end is End.OUTPUT and "in" in design.inbound(block.id)
     )
 
 

@@ -15,8 +15,7 @@ import networkx as nx
 from designer.compiler.errors import CompileError
 from designer.graph import Design
 from designer.graph.fileformat import natural_key
-
-_ENDS = frozenset({"input", "output"})
+from designer.graph.kind import End
 
 
 @dataclass(slots=True)
@@ -74,13 +73,13 @@ def build_scopes(design: Design) -> Scope:
     def scope_of(group_id: str | None) -> Scope:
         blocks = within.get(group_id, [])
         if group_id is None:
-            inputs = [b for b in blocks if design.blocks[b].kind == "input"]
+            inputs = [b for b in blocks if design.kind(b).end is End.INPUT]
             outputs = [
                 design.inbound(b)["in"].source
                 for b in sorted(blocks, key=position.__getitem__)
-                if design.blocks[b].kind == "output" and "in" in design.inbound(b)
+                if design.kind(b).end is End.OUTPUT and "in" in design.inbound(b)
             ]
-            blocks = [b for b in blocks if design.blocks[b].kind not in _ENDS]
+            blocks = [b for b in blocks if design.kind(b).end is None]
         else:
             inputs = _unique(
                 edge.source

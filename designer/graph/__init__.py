@@ -4,7 +4,7 @@ Nothing under this package imports Qt, and nothing imports torch at import time.
 """
 
 from designer.graph.activations import ACTIVATIONS, ACTIVATIONS_BY_KEY, activation_palette
-from designer.graph.catalogue import CATALOGUE, CATEGORIES, BlockKind, block_kind
+from designer.graph.catalogue import CATALOGUE, CATEGORIES, block_kind
 from designer.graph.design import Design
 from designer.graph.errors import (
     BadNameError,
@@ -28,6 +28,7 @@ from designer.graph.fileformat import (
     loads_design,
     save_design,
 )
+from designer.graph.kind import BlockKind, End
 from designer.graph.model import Block, Edge, Group
 from designer.graph.shape_rules import Shape, shape_text
 from designer.graph.shapes import (
@@ -55,6 +56,7 @@ __all__ = [
     "DesignFileError",
     "DuplicateIdError",
     "Edge",
+    "End",
     "FileAccessError",
     "Group",
     "GroupError",

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import networkx as nx
 
-from designer.graph.catalogue import BlockKind, block_kind
+from designer.graph.catalogue import block_kind
 from designer.graph.errors import (
     BadParameterError,
     CycleError,
@@ -39,6 +39,7 @@ from designer.graph.events import (
     ModelRenamed,
 )
 from designer.graph.events import ChangeNotifier as _Notifier
+from designer.graph.kind import BlockKind
 from designer.graph.model import OUTPUT_PORT, Block, Edge, Group
 from designer.graph.module_paths import ModulePaths, find_module_paths
 from designer.graph.names import check_attribute_name, check_identifier, unique_name
@@ -58,7 +59,6 @@ MEMBERS_SCOPE: Final = MembersScope.MEMBERS
 empty group). Any other parent, ``None`` for the top level included, is checked against them."""
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 _NUMBERED_ID = re.compile(r"([bg])(\d{1,12})\Z")
-_TOP_LEVEL_ONLY = frozenset({"input", "output"})
 MAX_GROUP_DEPTH: Final = 32
 
 
@@ -415,7 +415,7 @@ class Design:
         if len(self.group_path(scope)) + 1 + inner > MAX_GROUP_DEPTH:
             raise GroupError(f"groups nest at most {MAX_GROUP_DEPTH} deep")
         for member in block_ids:
-            if self._blocks[member].kind in _TOP_LEVEL_ONLY:
+            if block_kind(self._blocks[member].kind).end is not None:
                 raise GroupError(f"{self.describe(member)} must stay at the top level")
         leaving = {self._blocks[member].name for member in block_ids}
         leaving |= {self._groups[member].name for member in group_ids}
@@ -507,7 +507,7 @@ class Design:
         if group is None:
             return
         self.group(group)
-        if entry.name in _TOP_LEVEL_ONLY:
+        if entry.end is not None:
             raise GroupError(f"{entry.label} blocks must stay at the top level", "group")
 
     def _move_block(self, block: Block, scope: str | None) -> None:

@@ -93,7 +93,7 @@ def add_plan(
         group = source.group if source.group == target.group else None
     elif after is not None:
         group = design.block(after).group
-    if entry.name in ("input", "output"):
+    if entry.end is not None:  # the ends stay at the top level
         group = None
     plan: list[Edit] = [AddBlock(kind, position, group=group, block_id=new_id)]
     first_port = _first_input(kind)

@@ -21,11 +21,6 @@ from designer.graph.catalogue import block_kind
 if TYPE_CHECKING:
     from designer.graph.design import Design
 
-_MERGES = frozenset({"add", "concat"})
-"""Kinds that are no sub-module of their own: they become a ``+`` or ``torch.cat``."""
-_FUNCTIONAL_KINDS = frozenset({"activation", "flatten"})
-"""Kinds that are a function call in ``forward`` when their ``functional`` flag is set."""
-
 
 @dataclass(frozen=True, slots=True)
 class ModulePaths:
@@ -148,8 +143,7 @@ def _chain(
 def _is_module(design: Design, block_id: str) -> bool:
     """Whether the block becomes a sub-module a Sequential can hold."""
     block = design.blocks[block_id]
-    if block.kind in _MERGES:
+    kind = block_kind(block.kind)
+    if not kind.becomes_module(block.params):
         return False
-    if block.kind in _FUNCTIONAL_KINDS and block.params["functional"]:
-        return False
-    return not block.params.get("keep_outputs", False)
+    return not (kind.stack and block.params["keep_outputs"])

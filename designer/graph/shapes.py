@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from designer.graph.catalogue import CATALOGUE, BlockKind, Pin
+from designer.graph.catalogue import CATALOGUE
 from designer.graph.design import Design
 from designer.graph.events import (
     BlockAdded,
@@ -29,6 +29,7 @@ from designer.graph.events import (
     GroupChanged,
     GroupRemoved,
 )
+from designer.graph.kind import BlockKind, End, Pin
 from designer.graph.model import Block, Edge
 from designer.graph.shape_rules import (
     MAX_ELEMENTS,
@@ -39,7 +40,6 @@ from designer.graph.shape_rules import (
 )
 
 _CACHE_LIMIT = 100_000
-_END_KINDS = frozenset({"input", "output"})
 _clean_results: dict[tuple[object, ...], BlockResult] = {}
 """Problem-free results by (kind and parameters, input shapes): they depend on nothing else."""
 
@@ -121,7 +121,7 @@ class ShapeChecker:
         self._order: tuple[str, ...] = ()
         self._position: dict[str, int] = {}
         self._ends = Counter(
-            block.kind for block in design.blocks.values() if block.kind in _END_KINDS
+            end for block in design.blocks.values() if (end := CATALOGUE[block.kind].end)
         )
         design.subscribe(self._on_change)
 
@@ -197,14 +197,14 @@ class ShapeChecker:
         match change:
             case BlockAdded(block=block):
                 self._dirty.add(block.id)
-                if block.kind in _END_KINDS:
-                    self._ends[block.kind] += 1
+                if end := CATALOGUE[block.kind].end:
+                    self._ends[end] += 1
             case BlockRemoved(block=block):
                 self._results.pop(block.id, None)
                 self._with_problems.discard(block.id)
                 self._dirty.discard(block.id)
-                if block.kind in _END_KINDS:
-                    self._ends[block.kind] -= 1
+                if end := CATALOGUE[block.kind].end:
+                    self._ends[end] -= 1
             case BlockChanged(old=old, new=new):
                 if old.params != new.params:
                     self._dirty.add(new.id)
@@ -220,11 +220,11 @@ class ShapeChecker:
                 pass
 
 
-def _design_problems(ends: Counter[str]) -> list[ShapeProblem]:
+def _design_problems(ends: Counter[End]) -> list[ShapeProblem]:
     return [
-        ShapeProblem(None, None, f"the design has no {kind} block; add {article} {kind} block")
-        for kind, article in (("input", "an"), ("output", "an"))
-        if not ends[kind]
+        ShapeProblem(None, None, f"the design has no {end.value} block; add an {end.value} block")
+        for end in End
+        if not ends[end]
     ]
 
 
@@ -416,7 +416,7 @@ def _flattened_dims(
     """Where features come straight from a Flatten: the dims it merged and the edge into it."""
     source = design.blocks[source_id]
     flatten_input = source_result.inputs[0] if source_result.inputs else None
-    if source.kind != "flatten" or pin.dim != -1 or flatten_input is None:
+    if not CATALOGUE[source.kind].flattens or pin.dim != -1 or flatten_input is None:
         return None
     end = source.params["end_dim"]
     start = source.params["start_dim"]

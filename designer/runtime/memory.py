@@ -13,6 +13,7 @@ from torch import nn
 
 from designer.compiler.inputs import input_specs
 from designer.graph import Design, ShapeReport
+from designer.graph.kind import End
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def estimate_memory(
         math.prod(result.shape)
         for block_id, result in report.results.items()
         # an output block passes its input on: no tensor of its own
-        if result.shape is not None and design.blocks[block_id].kind != "output"
+        if result.shape is not None and design.kind(block_id).end is not End.OUTPUT
     )
     activation_bytes = math.ceil(elements * batch / max(declared, 1)) * element_size
     return MemoryEstimate(tensor_bytes(model), activation_bytes)

@@ -6,6 +6,8 @@ from typing import Final
 
 from PySide6.QtGui import QColor
 
+from designer.graph.kinds.categories import CATEGORIES as CATEGORY_RECORDS
+
 BLOCK_WIDTH: Final = 184.0
 BLOCK_HEIGHT: Final = 58.0
 PORT_RADIUS: Final = 6.0
@@ -16,13 +18,7 @@ COLLAPSED_HEIGHT: Final = 44.0
 DETAIL_SCALE: Final = 0.4
 """Below this zoom, blocks drop their text: it would be unreadable and costs frame time."""
 
-CATEGORY_COLOURS: Final = {
-    "Input/Output": QColor("#6c7a89"),
-    "Blocks": QColor("#2e86c1"),
-    "Layers": QColor("#17a589"),
-    "Pooling": QColor("#8e44ad"),
-    "Merges": QColor("#d68910"),
-}
+CATEGORY_COLOURS: Final = {category.name: QColor(category.colour) for category in CATEGORY_RECORDS}
 BLOCK_FILL: Final = QColor("#fdfefe")
 BLOCK_BORDER: Final = QColor("#5d6d7e")
 SELECTED: Final = QColor("#f39c12")
