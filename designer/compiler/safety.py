@@ -11,7 +11,8 @@ wall, on the source itself, checked in one pass over its syntax tree. What passe
   no type parameters, no name defined twice or hiding an allowed builtin;
 - in functions: assignments, ``for`` loops, returns and expression statements, built from
   names, constants (numbers, strings, booleans, None), lists, tuples, dicts, list
-  comprehensions, ``+``, subscripts, slices, conditional expressions, attribute reads and calls.
+  comprehensions, ``+``, ``*``, ``@``, subscripts, slices, conditional expressions, attribute
+  reads and calls.
 
 Every name read resolves, by Python's own scoping (a comprehension's variables are its own), to
 a local (a parameter, an assigned name, a loop or comprehension variable), a function or class
@@ -24,9 +25,12 @@ called, read, passed, stored, defaulted or annotated. Attributes are read only f
 
 What may be called: the module's own functions and classes, ``zip``, ``super().__init__()``,
 the ``torch``/``nn``/``F`` members above, ``self.<attr>(...)``, ``self.<attr>.append(...)``,
-``<local>.flatten(...)``, and a local only where every binding of it in its function is a loop
-over ``self.<attr>`` or ``self.<attr>.values()`` (a sub-module container; ``for f in [exec]``
-binds a value, and ``f(...)`` is refused). ``self`` is the first parameter of ``__init__`` or
+a tensor operation on a local (``_TENSOR_METHODS``: ``x.flatten(1)``, ``x.permute(0, 2, 1)``;
+reads of ``x.shape``, ``x.device``, ``x.dtype``), the static
+``nn.Transformer.generate_square_subsequent_mask``, ``nn.Parameter``, and a local only where
+every binding of it in its function is a loop over ``self.<attr>`` or ``self.<attr>.values()``
+(a sub-module container; ``for f in [exec]`` binds a value, and ``f(...)`` is refused).
+``self`` is the first parameter of ``__init__`` or
 ``forward`` and is never rebound; as those are the only methods, nothing can call one with
 another object as ``self``. An attribute of ``self`` is assigned only a call's result, a
 constant, or a list, tuple, dict, comprehension, subscript or conditional of those (never a
@@ -74,12 +78,27 @@ _READABLE_BUILTINS: Final = frozenset({"int", "str", "bool", "list", "tuple"}) |
 _RUNTIME_BUILTINS: Final = _READABLE_BUILTINS | {"super", "isinstance", "iter", "len"}
 """The check's builtins, and those torch.compile needs: it guards the builtins torch's own layers
 use (``isinstance``, ``iter``) through those of the frame it compiles, the generated forward."""
-_TORCH_CALLS: Final = frozenset({"cat"}) | {
+_TORCH_CALLS: Final = frozenset({"cat", "matmul", "mul", "zeros", "ones", "randn", "stack"}) | {
     activation.function.removeprefix("torch.")
     for activation in ACTIVATIONS
     if activation.function and activation.function.startswith("torch.")
 }
-_TORCH_READS: Final = _TORCH_CALLS | {"Tensor"}
+_TORCH_READS: Final = _TORCH_CALLS | {"Tensor", "bool", "long", "float32"}
+_TENSOR_METHODS: Final = frozenset(
+    {
+        "flatten", "view", "reshape", "permute", "transpose", "unsqueeze", "squeeze", "unflatten",
+        "mean", "sum", "amax", "softmax", "log_softmax", "chunk", "split", "expand", "size",
+        "contiguous", "select", "narrow", "triu", "tril",
+    }
+)  # fmt: skip
+"""What generated code may call on a local (a tensor): shape and reduction operations, all
+pure functions of the tensor that make new views or tensors."""
+_TENSOR_ATTRIBUTES: Final = frozenset({"shape", "device", "dtype"})
+"""What generated code may read from a local (a tensor)."""
+_NN_CLASS_CALLS: Final = frozenset({("Transformer", "generate_square_subsequent_mask")})
+"""Static methods of ``nn`` classes generated code may call (``nn.<class>.<method>(...)``)."""
+_NN_VALUES: Final = frozenset({"Parameter"})
+"""``nn`` members that are no ``nn.Module`` class but may be called (a learned tensor)."""
 _FUNCTIONAL: Final = frozenset(
     activation.function.removeprefix("F.")
     for activation in ACTIVATIONS
@@ -489,6 +508,12 @@ class _Checker:
             and not receiver.attr.startswith("_")
         ):
             uses.append((receiver.value.id, receiver.value, _SELF_MEMBER, receiver.attr))
+        elif (
+            isinstance(receiver, ast.Attribute)
+            and isinstance(receiver.value, ast.Name)
+            and (receiver.attr, attribute) in _NN_CLASS_CALLS
+        ):
+            uses.append((receiver.value.id, receiver.value, _CALL_MEMBER, receiver.attr))
         else:
             raise _refuse(function, f"the call {_shown(function)}(...) is not allowed")
 
@@ -522,14 +547,14 @@ class _Checker:
         for use in scope.uses:
             if use[0] not in scope.bound:
                 outer.uses.append(use)
-            elif use[2] != _VALUE and not (use[2] == _CALL_MEMBER and use[3] == "flatten"):
+            elif use[2] != _VALUE and not _tensor_use(use[2], use[3]):
                 raise _refuse(use[1], f"{use[0]} is a comprehension variable: it is only read")
 
     def _starred(self, node: ast.Starred) -> None:
         self._expression(node.value)
 
     def _binary(self, node: ast.BinOp) -> None:
-        if not isinstance(node.op, ast.Add):
+        if not isinstance(node.op, ast.Add | ast.Mult | ast.MatMult):
             raise _refuse(node, f"{type(node.op).__name__} is not allowed")
         self._expression(node.left)
         self._expression(node.right)
@@ -566,7 +591,7 @@ class _Checker:
         if name == "self" and scope.method and use in (_READ, _CALL_MEMBER, _SELF_MEMBER):
             self.self_reads.append((member, node))
             return
-        if use == _CALL_MEMBER and member == "flatten":
+        if _tensor_use(use, member):
             return
         shown = f"{name}.{member}" if member else name
         raise _refuse(node, f"{shown} is not allowed on the local variable {name}")
@@ -605,10 +630,17 @@ def _members(kind: str | None, use: int) -> frozenset[str]:
     if kind == "torch":
         return _TORCH_READS if use == _READ else _TORCH_CALLS
     if kind == "nn":
-        return _nn_modules()
+        return _nn_modules() | _NN_VALUES
     if kind == "F":
         return _FUNCTIONAL
     return frozenset()
+
+
+def _tensor_use(use: int, member: str) -> bool:
+    """Whether a local (a tensor) may be used so: an allowed method called, attribute read."""
+    return (use == _CALL_MEMBER and member in _TENSOR_METHODS) or (
+        use == _READ and member in _TENSOR_ATTRIBUTES
+    )
 
 
 def _check_bindable(name: str, node: ast.AST) -> None:
