@@ -86,9 +86,12 @@ def keywords(params: Params, defaults: Params) -> list[str]:
 
 
 def dim_from_front(value: ParamValue, rank: int) -> int:
-    """A dimension counted from the front: the safety allow-list has no negative numbers."""
+    """A dimension counted from the front: the safety allow-list has no negative numbers.
+
+    One outside the rank is left as given (the shape check refuses it before any code is
+    written; torch, given it, refuses it too)."""
     assert isinstance(value, int)
-    return value + rank if value < 0 else value
+    return value + rank if -rank <= value < 0 else value
 
 
 def call(function: str, arguments: Sequence[str]) -> str:
