@@ -13,18 +13,26 @@ from collections.abc import Mapping
 from designer.graph.errors import UnknownBlockKindError
 from designer.graph.kind import BlockKind
 from designer.graph.kinds import (
+    attention,
     convolution,
     ends,
     layers,
     merges,
     normalisation,
+    padding,
     pooling,
     seed_blocks,
+    sequence,
+    tensor_shape,
+    torch_layer,
 )
 from designer.graph.kinds.categories import CATEGORIES as _CATEGORY_RECORDS
 from designer.graph.params import describe_value
 
-_FAMILIES = (ends, seed_blocks, convolution, layers, normalisation, pooling, merges)
+_FAMILIES = (
+    ends, seed_blocks, convolution, layers, normalisation, pooling, padding, sequence, attention,
+    tensor_shape, merges, torch_layer,
+)  # fmt: skip
 
 _KINDS: tuple[BlockKind, ...] = tuple(kind for family in _FAMILIES for kind in family.KINDS)
 
