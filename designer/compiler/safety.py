@@ -10,9 +10,9 @@ wall, on the source itself, checked in one pass over its syntax tree. What passe
   derive from ``nn.Module`` alone and define only ``__init__`` and ``forward``. No decorators,
   no type parameters, no name defined twice or hiding an allowed builtin;
 - in functions: assignments, ``for`` loops, returns and expression statements, built from
-  names, constants (numbers, strings, booleans, None), lists, tuples, dicts, list
-  comprehensions, ``+``, ``*``, ``@``, subscripts, slices, conditional expressions, attribute
-  reads and calls.
+  names, constants (numbers, strings, booleans, None), negative numbers, lists, tuples, dicts,
+  list comprehensions, ``+``, ``*``, ``@``, subscripts, slices, conditional expressions,
+  attribute reads and calls.
 
 Every name read resolves, by Python's own scoping (a comprehension's variables are its own), to
 a local (a parameter, an assigned name, a loop or comprehension variable), a function or class
@@ -25,8 +25,9 @@ called, read, passed, stored, defaulted or annotated. Attributes are read only f
 
 What may be called: the module's own functions and classes, ``zip``, ``super().__init__()``,
 the ``torch``/``nn``/``F`` members above, ``self.<attr>(...)``, ``self.<attr>.append(...)``,
-a tensor operation on a local (``_TENSOR_METHODS``: ``x.flatten(1)``, ``x.permute(0, 2, 1)``;
-reads of ``x.shape``, ``x.device``, ``x.dtype``), the static
+a tensor operation (``_TENSOR_METHODS``: ``x.flatten(1)``, ``x.permute(0, 2, 1)``) on a
+local or on a call's or subscript's result; reads of ``x.shape``, ``x.device``, ``x.dtype``; the
+static
 ``nn.Transformer.generate_square_subsequent_mask``, ``nn.Parameter``, and a local only where
 every binding of it in its function is a loop over ``self.<attr>`` or ``self.<attr>.values()``
 (a sub-module container; ``for f in [exec]`` binds a value, and ``f(...)`` is refused).
@@ -256,6 +257,7 @@ class _Checker:
                 ast.ListComp: self._list_comprehension,
                 ast.Starred: self._starred,
                 ast.BinOp: self._binary,
+                ast.UnaryOp: self._negative,
                 ast.Subscript: self._subscript,
                 ast.Slice: self._slice,
                 ast.IfExp: self._conditional,
@@ -508,6 +510,8 @@ class _Checker:
             and not receiver.attr.startswith("_")
         ):
             uses.append((receiver.value.id, receiver.value, _SELF_MEMBER, receiver.attr))
+        elif isinstance(receiver, ast.Call | ast.Subscript) and attribute in _TENSOR_METHODS:
+            self._expression(receiver)  # a chain: x.unsqueeze(1).expand(...), x[:, 0].view(...)
         elif (
             isinstance(receiver, ast.Attribute)
             and isinstance(receiver.value, ast.Name)
@@ -558,6 +562,16 @@ class _Checker:
             raise _refuse(node, f"{type(node.op).__name__} is not allowed")
         self._expression(node.left)
         self._expression(node.right)
+
+    def _negative(self, node: ast.UnaryOp) -> None:
+        """A negative number (``x.reshape(-1, 64)``, ``dim=-1``): nothing else unary."""
+        operand = node.operand
+        if not (
+            isinstance(node.op, ast.USub)
+            and isinstance(operand, ast.Constant)
+            and type(operand.value) in (int, float)
+        ):
+            raise _refuse(node, f"{_shown(node)} is not allowed (only a negative number is)")
 
     def _subscript(self, node: ast.Subscript) -> None:
         self._expression(node.value)
