@@ -55,11 +55,14 @@ def code_outcome(
             if code.constructor is not None:
                 module = eval(code.constructor, namespace)
                 module.eval()
+        names = [f"input_{index}" for index in range(len(tensors))]
+        namespace.update(zip(names, tensors, strict=True))
+        namespace["module"] = module
         with torch.no_grad():
             if code.statement is not None:
-                names = [f"input_{index}" for index in range(len(tensors))]
-                namespace.update(zip(names, tensors, strict=True))
                 output = eval(code.statement(names), namespace)
+            elif code.call is not None:
+                output = eval(code.call("module", names), namespace)
             elif code.keeps_outputs:
                 output = tensors[0]
                 for layer in module:  # type: ignore[union-attr]
@@ -71,8 +74,19 @@ def code_outcome(
     shape = _first_tensor_shape(output)
     if 0 in shape:
         return TorchOutcome(None, None, f"zero-size output {shape}")
+    if kind.several_outputs:
+        others = tuple(tuple(tensor.shape) for tensor in _tensors(output)[1:])
+        shape = (shape, *others)  # type: ignore[assignment]
     parameters = sum(p.numel() for p in module.parameters()) if module is not None else 0
     return TorchOutcome(shape, parameters)
+
+
+def _tensors(output: object) -> list[torch.Tensor]:
+    """The tensors of a (nested) tuple, in order: an LSTM's ``out, (h_n, c_n)``."""
+    if isinstance(output, torch.Tensor):
+        return [output]
+    assert isinstance(output, tuple | list)
+    return [tensor for item in output for tensor in _tensors(item)]
 
 
 def _first_tensor_shape(output: object) -> Shape:

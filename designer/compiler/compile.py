@@ -20,7 +20,7 @@ from designer.compiler.formatting import format_source
 from designer.compiler.safety import checked_tree
 from designer.graph import Design, DesignError, ShapeReport, block_kind, check_design
 from designer.graph.fileformat import model_content
-from designer.graph.kind import End
+from designer.graph.kind import INDEX_DTYPES, End
 from designer.graph.names import check_identifier
 
 
@@ -136,10 +136,12 @@ def design_digest(design: Design) -> str:
 
 
 def _input_dtype(design: Design) -> str:
+    """The dtype the model's weights take: its floating-point inputs' (token indices, int64,
+    go to an Embedding and say nothing about the weights)."""
     dtypes = {
         block.name: str(block.params["dtype"])
         for block in design.blocks.values()
-        if block_kind(block.kind).end is End.INPUT
+        if block_kind(block.kind).end is End.INPUT and block.params["dtype"] not in INDEX_DTYPES
     }
     if len(set(dtypes.values())) > 1:
         listed = ", ".join(f"'{name}' {dtype}" for name, dtype in sorted(dtypes.items()))

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import builtins
 import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from designer.compiler.errors import CompileError
 from designer.compiler.namespace import Namespace, class_name_for
-from designer.compiler.scopes import Item, Scope, build_scopes
+from designer.compiler.scopes import Item, Scope, build_scopes, producer_of
 from designer.graph import Design, End, ShapeReport
 from designer.graph.block_code import BlockCode, CodeContext, Needs, palette_source
+from designer.graph.model import OUTPUT_PORT
 
 INDENT = "    "
 HELPERS = ("activations", "conv_block", "dec_block")
@@ -413,12 +415,7 @@ def _forward(
     if main in kept_arguments or (main == "out" and "out" in values):
         main = values.create(main)
     values.reserve(main)
-    for item in items:
-        for value in item.outputs:
-            if value in streamed:
-                name_of[value] = main
-            else:
-                name_of[value] = values.create(design.blocks[value].name)
+    name_of.update(_value_names(design, items, streamed, uses, main, values))
     loop_variable = values.create("layer") if traces else ""
     lines: list[str] = []
     blocks: list[tuple[str, ...]] = []
@@ -442,12 +439,13 @@ def _forward(
             ]
             blocks += [own] * (len(lines) - len(blocks))
             continue
-        if code is not None and code.statement is not None:
-            expression = code.statement(ins)
-        else:
-            expression = f"self.{attribute}({', '.join(ins)})"
+        expression = _expression(code, attribute, ins)
         unread = not outs or all(uses[value] == 0 for value in item.outputs)
-        lines.append(expression if unread else f"{', '.join(outs)} = {expression}")
+        if unread:
+            lines.append(expression)
+        else:
+            target = code.unpack(outs) if code is not None and code.unpack else ", ".join(outs)
+            lines.append(f"{target} = {expression}")
         blocks.append(own)
         if index == len(items) - 1 and len(outs) == 1:
             last_expression = expression
@@ -467,6 +465,44 @@ def _forward(
     return _Forward(annotated, lines, blocks)
 
 
+def _value_names(
+    design: Design,
+    items: Sequence[Item],
+    streamed: set[str],
+    uses: Counter[str],
+    main: str,
+    values: Namespace,
+) -> dict[str, str]:
+    """The variable each item's outputs go to: the main line's, a name of their own, or ``_``
+    for one of several outputs that nothing reads."""
+    names = {}
+    for item in items:
+        for value in item.outputs:
+            if value in streamed:
+                names[value] = main
+            elif uses[value] or len(item.outputs) == 1:
+                names[value] = values.create(_value_name(design, value))
+            else:
+                names[value] = "_"
+    return names
+
+
+def _expression(code: BlockCode | None, attribute: str, inputs: Sequence[str]) -> str:
+    """What an item computes in ``forward`` from its input variables."""
+    if code is not None and code.statement is not None:
+        return code.statement(inputs)
+    if code is not None and code.call is not None:
+        return code.call(f"self.{attribute}", inputs)
+    return f"self.{attribute}({', '.join(inputs)})"
+
+
+def _value_name(design: Design, value: str) -> str:
+    """What a value is called in ``forward``: its block's name, and its port's past the main."""
+    block_id, port = producer_of(value)
+    name = design.blocks[block_id].name
+    return name if port == OUTPUT_PORT else f"{name}_{port}"
+
+
 def _output_blocks(design: Design) -> tuple[str, ...]:
     """The output blocks the model's ``return`` gives a value to."""
     return tuple(
@@ -480,11 +516,14 @@ def _streamed_values(scope: Scope, uses: dict[str, int]) -> set[str]:
     """Values read exactly once, by the very next item (or returned by the last)."""
     streamed = set()
     producers: list[list[str]] = [list(scope.inputs), *(item.outputs for item in scope.items)]
-    for index, values in enumerate(producers):
+    for index, produced in enumerate(producers):
         following = scope.items[index] if index < len(scope.items) else None
-        if index > 0 and len(values) != 1:
-            continue  # the main line holds one value: a sub-module's several outputs are named
-        for value in values:
+        candidates = produced
+        if index > 0 and len(produced) != 1:
+            if any(uses[value] for value in produced[1:]):
+                continue  # the main line holds one value: several outputs read are named
+            candidates = produced[:1]  # only the main one is read (an LSTM's output, not its state)
+        for value in candidates:
             if uses[value] != 1:
                 continue
             read_next = following is not None and value in following.inputs

@@ -447,9 +447,13 @@ class _Checker:
         bound[name] = bound.get(name, 0) + 1
 
     def _bind_names(self, target: ast.expr) -> None:
-        """A ``for`` or comprehension target, or an unpacking: names, or a tuple of names."""
+        """A ``for`` or comprehension target, or an unpacking: names, or a tuple of names and
+        such tuples (``out, (h_n, c_n)``)."""
         elements = target.elts if isinstance(target, ast.Tuple) else [target]
         for element in elements:
+            if isinstance(element, ast.Tuple):
+                self._bind_names(element)
+                continue
             if not isinstance(element, ast.Name):
                 raise _refuse(target, f"assigning to {_shown(target)} is not allowed")
             self._bind(element.id, element)

@@ -1,21 +1,39 @@
 """The module tree of a design: the model and each group as a scope of items.
 
 A scope holds blocks and child groups (its items) in data-flow order, the values that enter
-it from outside and the values that leave it. A value is a block's output, named by the
-block's id. A group whose data leaves and re-enters it can't be a sub-module: that is refused.
+it from outside and the values that leave it. A value is a block's output: its id for the main
+output, ``id:port`` for another (an LSTM's ``h_n``). A group whose data leaves and re-enters it
+can't be a sub-module: that is refused.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
 
 from designer.compiler.errors import CompileError
-from designer.graph import Design
+from designer.graph import Design, Edge
 from designer.graph.fileformat import natural_key
 from designer.graph.kind import End
+from designer.graph.model import OUTPUT_PORT
+
+
+def value_of(block_id: str, port: str = OUTPUT_PORT) -> str:
+    """The value a block gives at output ``port``."""
+    return block_id if port == OUTPUT_PORT else f"{block_id}:{port}"
+
+
+def edge_value(edge: Edge) -> str:
+    return value_of(edge.source, edge.source_port)
+
+
+def producer_of(value: str) -> tuple[str, str]:
+    """The block and output port a value comes from."""
+    block_id, _, port = value.partition(":")
+    return block_id, port or OUTPUT_PORT
 
 
 @dataclass(slots=True)
@@ -75,22 +93,22 @@ def build_scopes(design: Design) -> Scope:
         if group_id is None:
             inputs = [b for b in blocks if design.kind(b).end is End.INPUT]
             outputs = [
-                design.inbound(b)["in"].source
+                edge_value(design.inbound(b)["in"])
                 for b in sorted(blocks, key=position.__getitem__)
                 if design.kind(b).end is End.OUTPUT and "in" in design.inbound(b)
             ]
             blocks = [b for b in blocks if design.kind(b).end is None]
         else:
             inputs = _unique(
-                edge.source
+                edge_value(edge)
                 for b in blocks
                 for edge in design.inbound(b).values()
                 if not inside(edge.source, group_id)
             )
             outputs = _unique(
-                b
+                edge_value(edge)
                 for b in blocks
-                for edge in design.outbound(b)
+                for edge in sorted(design.outbound(b), key=_port_order(design, b))
                 if not inside(edge.target, group_id)
             )
         items: dict[str, Item] = {}
@@ -101,9 +119,14 @@ def build_scopes(design: Design) -> Scope:
                 continue
             if key == block_id:
                 kind = design.kind(block_id)
-                ports = kind.input_ports(design.blocks[block_id].params)
-                sources = [design.inbound(block_id)[port].source for port in ports]
-                items[key] = Item(key, False, sources, [block_id])
+                inbound = design.inbound(block_id)
+                sources = []
+                for port in kind.input_ports(design.blocks[block_id].params):
+                    fed_from = kind.fed_from(port, inbound)
+                    assert fed_from is not None  # the shape check passed
+                    sources.append(edge_value(inbound[fed_from]))
+                produced = [value_of(block_id, port) for port in kind.output_ports()]
+                items[key] = Item(key, False, sources, produced)
             else:
                 child = scope_of(key)
                 children[key] = child
@@ -112,6 +135,12 @@ def build_scopes(design: Design) -> Scope:
         return Scope(group_id, ordered, inputs, outputs, children)
 
     return scope_of(None)
+
+
+def _port_order(design: Design, block_id: str) -> Callable[[Edge], int]:
+    """Sorts a block's outbound edges by output port, in the kind's order."""
+    ports = design.kind(block_id).output_ports()
+    return lambda edge: ports.index(edge.source_port)
 
 
 def _chain(design: Design, block_id: str) -> list[str]:

@@ -45,6 +45,12 @@ class BlockCode:
     """For forward-only blocks: the expression computing their output."""
     keeps_outputs: bool = False
     """An ``nn.ModuleList`` whose every output ``forward`` keeps in a trace."""
+    call: Callable[[str, Sequence[str]], str] | None = None
+    """How ``forward`` uses the sub-module, given ``self.<attribute>`` and the input variables,
+    when not as ``self.<attribute>(x)`` (attention's ``(q, k, v, need_weights=False)[0]``)."""
+    unpack: Callable[[Sequence[str]], str] | None = None
+    """For several outputs: the assignment target, given a variable per output port (``_``
+    for those nothing reads), when not ``a, b, c``: an LSTM's ``out, (h_n, c_n)``."""
 
 
 @dataclass(frozen=True, slots=True)

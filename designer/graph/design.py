@@ -339,9 +339,11 @@ class Design:
         source_kind, target_kind = self.kind(source), self.kind(target)
         if not source_kind.has_output:
             raise PortError(f"{self.describe(source)} has no output to connect from")
-        if source_port != OUTPUT_PORT:
+        outputs = source_kind.output_ports()
+        if source_port not in outputs:
             raise PortError(
-                f"{self.describe(source)} has no output port {describe_value(source_port)}"
+                f"{self.describe(source)} has no output port {describe_value(source_port)} "
+                f"(its outputs: {', '.join(outputs)})"
             )
         ports = target_kind.input_ports(self._blocks[target].params)
         if target_port not in ports:

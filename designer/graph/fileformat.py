@@ -25,7 +25,9 @@ from designer.graph.model import OUTPUT_PORT, Block, Edge, Group
 from designer.graph.params import describe_value
 
 FORMAT_NAME: Final = "torch-designer"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+"""Version 2 added named ports (an LSTM's ``h_n``, attention's ``key``): a version-1 reader
+would refuse them with a less helpful word than "saved by a newer Torch Designer"."""
 MAX_FILE_BYTES: Final = 64 * 1024 * 1024
 MAX_BLOCKS: Final = 100_000
 MAX_EDGES: Final = 400_000
@@ -33,7 +35,14 @@ MAX_GROUPS: Final = 10_000
 _MAX_NUMBER_DIGITS: Final = 24
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _from_version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 knew only ``out`` and ``in``/``inN`` ports, which version 2 reads as they are."""
+    return document
+
+
+MIGRATIONS: dict[int, Migration] = {1: _from_version_1}
 """``MIGRATIONS[n]`` turns a version-``n`` document into a version-``n + 1`` one."""
 
 _BLOCK_FIELDS = {"id", "kind", "name", "params", "position", "group"}

@@ -143,7 +143,4 @@ def _chain(
 def _is_module(design: Design, block_id: str) -> bool:
     """Whether the block becomes a sub-module a Sequential can hold."""
     block = design.blocks[block_id]
-    kind = block_kind(block.kind)
-    if not kind.becomes_module(block.params):
-        return False
-    return not (kind.stack and block.params["keep_outputs"])
+    return block_kind(block.kind).chains(block.params)

@@ -29,8 +29,8 @@ from designer.graph.events import (
     GroupChanged,
     GroupRemoved,
 )
-from designer.graph.kind import BlockKind, End, Pin
-from designer.graph.model import Block, Edge
+from designer.graph.kind import INDEX_DTYPES, BlockKind, End, Pin
+from designer.graph.model import OUTPUT_PORT, Block, Edge
 from designer.graph.shape_rules import (
     MAX_ELEMENTS,
     Shape,
@@ -79,9 +79,19 @@ class BlockResult:
     inputs: tuple[Shape | None, ...]
     """The shape arriving at each input port (None where unknown)."""
     shape: Shape | None
-    """The output shape; None where it can't be known."""
+    """The main output's shape; None where it can't be known."""
     parameters: int | None
     problems: tuple[ShapeProblem, ...]
+    other_outputs: tuple[tuple[str, Shape], ...] = ()
+    """For kinds with several outputs: (port, shape) for each port after the main one."""
+    indices: bool = False
+    """Its outputs hold integer indices (token ids), not floating-point values."""
+
+    def output(self, port: str) -> Shape | None:
+        """The shape at output ``port``; None where it can't be known."""
+        if port == OUTPUT_PORT:
+            return self.shape
+        return next((shape for name, shape in self.other_outputs if name == port), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +198,12 @@ class ShapeChecker:
             old = results.get(block_id)
             new = _evaluate(design, design.blocks[block_id], design.inbound(block_id), results)
             self._store(block_id, new)
-            if old is None or old.shape != new.shape or old.inputs != new.inputs:
+            if (
+                old is None
+                or old.shape != new.shape
+                or old.inputs != new.inputs
+                or old.other_outputs != new.other_outputs
+            ):
                 for successor in design.graph.successors(block_id):
                     heapq.heappush(queue, (position[successor], successor))
         return frozenset(recomputed)
@@ -237,22 +252,32 @@ def _evaluate(
     """The block's result: from the cache when its key has been seen clean, else worked out."""
     kind = CATALOGUE[block.kind]
     shapes = []
+    indexed = []
     for port in kind.ports or kind.input_ports(block.params):
-        edge = inbound.get(port)
+        edge = _edge_at(kind, inbound, port)
         source = results.get(edge.source) if edge is not None else None
-        if source is None or source.shape is None:
+        shape = source.output(edge.source_port) if source is not None and edge else None
+        if shape is None:
             return _incomplete(design, block, kind, results)
-        shapes.append(source.shape)
+        shapes.append(shape)
+        indexed.append(source.indices)  # type: ignore[union-attr]
     inputs = tuple(shapes)
-    key = (block.param_key, inputs)
+    indices = tuple(indexed)
+    key = (block.param_key, inputs, indices) if any(indices) else (block.param_key, inputs)
     result = _clean_results.get(key)
     if result is None:
-        result = _work_out(design, block, kind, inputs, results)
+        result = _work_out(design, block, kind, inputs, indices, results)
         if not result.problems:
             if len(_clean_results) >= _CACHE_LIMIT:
                 _clean_results.clear()
             _clean_results[key] = result
     return result
+
+
+def _edge_at(kind: BlockKind, inbound: Mapping[str, Edge], port: str) -> Edge | None:
+    """The edge whose value reaches ``port``: its own, or that of the port it defaults to."""
+    fed_from = kind.fed_from(port, inbound)
+    return inbound[fed_from] if fed_from is not None else None
 
 
 def _parameter_problems(design: Design, block: Block, kind: BlockKind) -> list[ShapeProblem]:
@@ -271,11 +296,12 @@ def _incomplete(
     problems = _parameter_problems(design, block, kind)
     inbound = design.inbound(block.id)
     inputs: list[Shape | None] = []
+    required = kind.required_inputs(block.params)
     for port in kind.input_ports(block.params):
-        edge = inbound.get(port)
+        edge = _edge_at(kind, inbound, port)
         source = results.get(edge.source) if edge is not None else None
-        inputs.append(source.shape if source is not None else None)
-        if edge is None:
+        inputs.append(source.output(edge.source_port) if source is not None and edge else None)
+        if edge is None and port in required:
             where = "its input" if port == "in" else f"input {port!r}"
             problems.append(
                 ShapeProblem(block.id, None, f"{design.describe(block.id)} has nothing at {where}")
@@ -288,18 +314,31 @@ def _work_out(
     block: Block,
     kind: BlockKind,
     inputs: tuple[Shape, ...],
+    indices: tuple[bool, ...],
     results: Mapping[str, BlockResult],
 ) -> BlockResult:
-    """Apply the kind's rank check, pin check and rules to known input shapes."""
+    """Apply the kind's rank check, number check, pin check and rules to known inputs."""
     problems = _parameter_problems(design, block, kind)
 
     def edge_into(index: int) -> Edge:
-        return design.inbound(block.id)[kind.input_ports(block.params)[index]]
+        port = kind.input_ports(block.params)[index]
+        edge = _edge_at(kind, design.inbound(block.id), port)
+        assert edge is not None  # the input's shape is known
+        return edge
 
     for index, shape in enumerate(inputs):
         if not kind.ranks.accepts(len(shape)):
             problems.append(_rank_problem(design, block, kind, edge_into(index), shape))
             return BlockResult(inputs, None, None, tuple(problems))
+    for index, holds_indices in enumerate(indices):
+        if holds_indices != kind.takes_indices and not (
+            holds_indices and (kind.keeps_dtype or kind.end is not None)
+        ):
+            problems.append(_number_problem(design, block, kind, edge_into(index)))
+            return BlockResult(inputs, None, None, tuple(problems))
+    gives_indices = (kind.keeps_dtype or kind.end is End.OUTPUT) and any(indices)
+    if kind.end is End.INPUT:
+        gives_indices = block.params["dtype"] in INDEX_DTYPES
     if kind.pin is not None:
         pinned = block.params[kind.pin.param]
         if pinned is not None and pinned != inputs[0][kind.pin.dim]:
@@ -308,6 +347,10 @@ def _work_out(
     try:
         shape = kind.shape_rule(block.params, inputs)
         parameters = kind.parameter_rule(block.params, inputs, shape)
+        others: tuple[tuple[str, Shape], ...] = ()
+        if kind.outputs_rule is not None:
+            ports = kind.output_ports()[1:]
+            others = tuple(zip(ports, kind.outputs_rule(block.params, inputs, shape), strict=True))
     except ShapeRuleError as error:
         edge = edge_into(error.port_index)
         problems.append(
@@ -321,11 +364,12 @@ def _work_out(
             )
         )
         return BlockResult(inputs, None, None, tuple(problems))
-    too_large = _size_problem(design, block, shape, parameters)
-    if too_large is not None:
-        problems.append(too_large)
-        return BlockResult(inputs, None, None, tuple(problems))
-    return BlockResult(inputs, shape, parameters, tuple(problems))
+    for output in (shape, *(other for _, other in others)):
+        too_large = _size_problem(design, block, output, parameters)
+        if too_large is not None:
+            problems.append(too_large)
+            return BlockResult(inputs, None, None, tuple(problems))
+    return BlockResult(inputs, shape, parameters, tuple(problems), others, gives_indices)
 
 
 def _size_problem(
@@ -366,6 +410,24 @@ def _source(design: Design, edge: Edge) -> str:
     return f"'{design.module_path(edge.source)}'"
 
 
+def _number_problem(design: Design, block: Block, kind: BlockKind, edge: Edge) -> ShapeProblem:
+    """Indices where values belong, or values where indices belong."""
+    source = _source(design, edge)
+    if kind.takes_indices:
+        message = (
+            f"{design.describe(block.id)} looks up integer indices, but {source} gives "
+            "floating-point values; give the input dtype int64"
+        )
+        expected, received = "integer indices", "floating-point values"
+    else:
+        message = (
+            f"{design.describe(block.id)} works on floating-point values, but {source} gives "
+            "integer indices; an Embedding turns indices into vectors"
+        )
+        expected, received = "floating-point values", "integer indices"
+    return ShapeProblem(block.id, edge, message, expected, received)
+
+
 def _rank_problem(
     design: Design, block: Block, kind: BlockKind, edge: Edge, shape: Shape
 ) -> ShapeProblem:
@@ -388,10 +450,11 @@ def _pin_problem(
     results: Mapping[str, BlockResult],
 ) -> ShapeProblem:
     source_result = results[edge.source]
-    assert source_result.shape is not None
-    actual = source_result.shape[pin.dim]
+    source_shape = source_result.output(edge.source_port)
+    assert source_shape is not None
+    actual = source_shape[pin.dim]
     expected = f"{pinned}"
-    received = f"{shape_text(source_result.shape)} ({actual} {pin.what})"
+    received = f"{shape_text(source_shape)} ({actual} {pin.what})"
     source = _source(design, edge)
     flattened = _flattened_dims(design, edge.source, source_result, pin)
     if flattened is not None:

@@ -31,10 +31,10 @@ def check_case(kind: BlockKind, case: Case) -> None:
     assume(kind.problem_rule is None or not kind.problem_rule(params))
     try:
         shape = kind.shape_rule(params, inputs)
-        rule: tuple[object, int] | ShapeRuleError = (
-            shape,
-            kind.parameter_rule(params, inputs, shape),
-        )
+        parameters = kind.parameter_rule(params, inputs, shape)
+        if kind.outputs_rule is not None:  # the oracle gives every output's shape
+            shape = (shape, *kind.outputs_rule(params, inputs, shape))  # type: ignore[assignment]
+        rule: tuple[object, int] | ShapeRuleError = (shape, parameters)
     except ShapeRuleError as error:
         rule = error
     verdict = code_outcome(kind, params, inputs, META)
