@@ -17,7 +17,7 @@ from designer.graph.edit_plans import delete_plan
 from designer.graph.edits import Connect, Edit, RemoveBlock, apply_all, undo_all
 from designer.graph.errors import DesignError
 from designer.graph.fileformat import design_from_dict, design_to_dict
-from designer.graph.model import Edge
+from designer.graph.model import OUTPUT_PORT, Edge
 from designer.graph.shapes import ShapeChecker, ShapeReport
 
 
@@ -112,8 +112,8 @@ def _runs_to_bridge(
     runs = []
     for first in sorted(removed, key=order.__getitem__):
         way_in = _single_input(design, first)
-        if way_in is None or way_in.source in removed:
-            continue
+        if way_in is None or way_in.source in removed or way_in.source_port != OUTPUT_PORT:
+            continue  # a state output (an LSTM's h_n) is not what the run's targets were fed
         chain = [first]
         while True:
             ways_out = sorted(design.outbound(chain[-1]))
@@ -135,7 +135,7 @@ def _single_input(design: Design, block_id: str) -> Edge | None:
     block = design.block(block_id)
     entry = block_kind(block.kind)
     ports = entry.input_ports(block.params)
-    if len(ports) != 1 or not entry.has_output:
+    if len(ports) != 1 or not entry.has_output or entry.several_outputs:
         return None
     return design.inbound(block_id).get(ports[0])
 

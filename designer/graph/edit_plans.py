@@ -102,7 +102,7 @@ def add_plan(
             raise DesignError(f"a {entry.label} block can't sit in the middle of an edge")
         plan += [
             Disconnect(splice_into),
-            Connect(splice_into.source, new_id, first_port),
+            Connect(splice_into.source, new_id, first_port, splice_into.source_port),
             Connect(new_id, splice_into.target, splice_into.target_port),
         ]
     elif after is not None and first_port is not None:
@@ -180,7 +180,7 @@ def copy_fragment(design: Design, block_ids: Iterable[str]) -> str:
         for block in (design.block(block_id) for block_id in chosen)
     ]
     edges = [
-        [index[edge.source], index[edge.target], edge.target_port]
+        [index[edge.source], index[edge.target], edge.target_port, edge.source_port]
         for edge in design.edges()
         if edge.source in index and edge.target in index
     ]
@@ -217,8 +217,8 @@ def paste_plan(design: Design, text: str, offset: tuple[float, float]) -> list[E
                 block_id=new_ids[number],
             )
         )
-    for source, target, port in links:
-        plan.append(Connect(new_ids[source], new_ids[target], port))
+    for source, target, port, *output in links:  # the output port: absent before named ports
+        plan.append(Connect(new_ids[source], new_ids[target], port, *output))
     return plan
 
 
@@ -251,9 +251,9 @@ def _parse_fragment(text: str) -> dict[str, Any]:
     for number, link in enumerate(edges):
         if not (
             isinstance(link, list)
-            and len(link) == 3
+            and len(link) in (3, 4)
             and all(_is_index(i, len(blocks)) for i in link[:2])
-            and isinstance(link[2], str)
+            and all(isinstance(port, str) for port in link[2:])
         ):
             raise DesignError(
                 f"the copied blocks are damaged: edges[{number}] is {describe_value(link)}"

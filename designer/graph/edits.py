@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from designer.graph.design import MEMBERS_SCOPE, Design, MembersScope
-from designer.graph.model import Block, Edge, Group
+from designer.graph.model import OUTPUT_PORT, Block, Edge, Group
 from designer.graph.params import ParamValue
 
 
@@ -84,10 +84,11 @@ class Connect(Edit):
     source: str
     target: str
     target_port: str = "in"
+    source_port: str = OUTPUT_PORT
     _edge: Edge | None = None
 
     def apply(self, design: Design) -> None:
-        self._edge = design.connect(self.source, self.target, self.target_port)
+        self._edge = design.connect(self.source, self.target, self.target_port, self.source_port)
 
     def undo(self, design: Design) -> None:
         assert self._edge is not None

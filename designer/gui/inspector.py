@@ -280,6 +280,8 @@ def _block_output_text(result: BlockResult) -> str:
     if result.problems:
         return "— shape error, see below"
     shape = shape_text(result.shape) if result.shape is not None else "unknown"
+    for port, other in result.other_outputs:  # an LSTM's h_n and c_n
+        shape += f", {port} {shape_text(other)}"
     parameters = f"{result.parameters:,}" if result.parameters is not None else "?"
     return f"{shape}   ({parameters} parameters)"
 

@@ -620,7 +620,7 @@ def test_copy_holds_the_blocks_and_the_edges_between_them() -> None:
     assert fragment["format"] == FRAGMENT_FORMAT
     assert [record["name"] for record in fragment["blocks"]] == ["flat", "dec_blocks", "last"]
     assert fragment["blocks"][1]["params"]["sizes"] == list(design.block(chosen[1]).params["sizes"])  # type: ignore[arg-type]
-    assert fragment["edges"] == [[0, 1, "in"], [1, 2, "in"]]
+    assert fragment["edges"] == [[0, 1, "in", "out"], [1, 2, "in", "out"]]
 
 
 def test_paste_renames_taken_names_keeps_inner_edges_and_drops_outer_ones() -> None:
@@ -776,3 +776,26 @@ def test_undoing_a_delete_keeps_the_order_of_the_model_outputs() -> None:
     assert dumps_design(design) == before
     assert compile_design(loads_design(before)).source == source
     assert compile_design(design).source == source
+
+
+def test_copy_and_paste_keep_a_named_output_port() -> None:
+    design = Design()
+    lstm = design.add_block("lstm", name="lstm")
+    head = design.add_block("linear", name="head")
+    design.connect(lstm.id, head.id, source_port="h_n")
+    plan = paste_plan(design, copy_fragment(design, [lstm.id, head.id]), (40.0, 40.0))
+    apply_all(design, plan)
+    new_head = pasted_ids(plan)[1]
+    assert design.inbound(new_head)["in"].source_port == "h_n"
+
+
+def test_fragments_copied_before_named_ports_still_paste() -> None:
+    design = Design()
+    text = (
+        '{"format": "' + FRAGMENT_FORMAT + '", "blocks": ['
+        '{"kind": "linear", "name": "a", "params": {}, "position": [0, 0]},'
+        '{"kind": "linear", "name": "b", "params": {}, "position": [0, 0]}],'
+        ' "edges": [[0, 1, "in"]]}'
+    )
+    apply_all(design, paste_plan(design, text, (0.0, 0.0)))
+    assert [edge.source_port for edge in design.edges()] == ["out"]

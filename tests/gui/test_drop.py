@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 from pytestqt.qtbot import QtBot
 
-from designer.graph import Design
+from designer.graph import CATALOGUE, Design
 from designer.gui.canvas import mime, style
 from designer.gui.main_window import MainWindow
 from tests.gui.helpers import block_id, drop, dump, edge_between, open_design, small_design
@@ -142,9 +142,17 @@ def test_palette_search_filters_entries(window: MainWindow, qtbot: QtBot) -> Non
     palette = window.block_palette
     qtbot.keyClicks(palette.search, "pool")
     shown = {kind for kind, item in palette.items.items() if not item.isHidden()}
-    assert shown == {"max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"}
+    matching = {
+        name
+        for name, kind in CATALOGUE.items()
+        if "pool" in f"{kind.name} {kind.label} {kind.category} {kind.help}".lower()
+    }
+    assert shown == matching
+    assert {"max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool1d"} <= shown
     headings = [palette.tree.topLevelItem(i) for i in range(palette.tree.topLevelItemCount())]
-    assert {h.text(0) for h in headings if h is not None and not h.isHidden()} == {"Pooling"}
+    assert {h.text(0) for h in headings if h is not None and not h.isHidden()} == {
+        CATALOGUE[name].category for name in matching
+    }
     palette.search.clear()
     assert all(not item.isHidden() for item in palette.items.values())
     qtbot.keyClicks(palette.search, "conv block")  # every word must match

@@ -13,7 +13,7 @@ def _ports_visible(window: MainWindow) -> set[bool]:
     return {
         port.isVisible()
         for item in window.scene.blocks.values()
-        for port in (*item.inputs.values(), *((item.output,) if item.output else ()))
+        for port in (*item.inputs.values(), *item.outputs.values())
     }
 
 

@@ -1,4 +1,5 @@
-"""A block on the canvas: name, key sizes, input ports on the left, output port on the right.
+"""A block on the canvas: name, key sizes, input ports on the left, output ports on the right;
+named ports (attention's query, key and value; an LSTM's h_n) carry their names.
 
 The item mirrors a ``Block`` record and a shape result; it never changes the design itself.
 Moving it only moves the item: the scene turns finished drags into one undoable move.
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 class PortItem(QGraphicsEllipseItem):
     """An input or output port; drag from an output port to an input port to connect."""
 
-    def __init__(self, block_id: str, port: str, is_output: bool, parent: QGraphicsItem) -> None:
+    def __init__(
+        self, block_id: str, port: str, is_output: bool, parent: QGraphicsItem, help: str = ""
+    ) -> None:
         radius = style.PORT_RADIUS
         super().__init__(-radius, -radius, 2 * radius, 2 * radius, parent)
         self.block_id, self.port, self.is_output = block_id, port, is_output
@@ -40,8 +43,8 @@ class PortItem(QGraphicsEllipseItem):
         # otherwise draw two thousand small ellipses): this item only takes the mouse, so a
         # change to its pen or brush shows after its block's update()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
-        what = "output: drag to an input to connect" if is_output else f"input {port!r}"
-        self.setToolTip(what)
+        what = f"output {port!r}: drag to an input" if is_output else f"input {port!r}"
+        self.setToolTip(f"{what}\n{help}" if help else what)
 
 
 _PAD = style.PORT_RADIUS + 2
@@ -63,7 +66,9 @@ class BlockItem(QGraphicsItem):
         self.setZValue(1.0)
         self.inputs: dict[str, PortItem] = {}
         self._ports_shown = True
-        self.output: PortItem | None = None
+        self.outputs: dict[str, PortItem] = {}
+        self._port_labels: list[tuple[QPointF, str, bool]] = []
+        """Names drawn beside named ports: where, the text, whether it is an output."""
         self.has_error = False
         self.output_text = ""
         self._block = block
@@ -95,9 +100,14 @@ class BlockItem(QGraphicsItem):
         self.setToolTip("\n".join(lines))
         self.update()
 
-    def port_position(self, port: str | None) -> QPointF:
-        """Where an edge meets this block, in scene coordinates (None: the output)."""
-        item = self.output if port is None else self.inputs.get(port)
+    @property
+    def output(self) -> PortItem | None:
+        """The main output port."""
+        return self.outputs.get("out")
+
+    def port_position(self, port: str, *, is_output: bool = False) -> QPointF:
+        """Where an edge meets this block at ``port``, in scene coordinates."""
+        item = (self.outputs if is_output else self.inputs).get(port)
         if item is None:
             return self.mapToScene(QPointF(0, style.BLOCK_HEIGHT / 2))
         return item.scenePos()
@@ -117,13 +127,14 @@ class BlockItem(QGraphicsItem):
         painter.setBrush(QBrush(style.BLOCK_FILL))
         painter.drawRoundedRect(rect, 6, 6)
         painter.fillRect(QRectF(1, 1, 7, style.BLOCK_HEIGHT - 2), self._colour)
-        for port in (*self.inputs.values(), *((self.output,) if self.output else ())):
+        for port in (*self.inputs.values(), *self.outputs.values()):
             painter.setPen(port.pen())
             painter.setBrush(port.brush())
             painter.drawEllipse(port.rect().translated(port.pos()))
         detail = option.levelOfDetailFromTransform(painter.worldTransform())
         if detail < style.DETAIL_SCALE:
             return
+        self._paint_port_labels(painter)
         painter.setPen(style.TEXT)
         painter.setFont(_fonts().name)
         text_rect = QRectF(14, 4, style.BLOCK_WIDTH - 20, 20)
@@ -140,6 +151,19 @@ class BlockItem(QGraphicsItem):
                 f"→ {self.output_text}",
             )
 
+    def _paint_port_labels(self, painter: QPainter) -> None:
+        """Named ports' names just inside the block's edge, beside their ports."""
+        if not self._port_labels:
+            return
+        painter.setFont(_fonts().port)
+        painter.setPen(style.MUTED_TEXT)
+        width = 46.0
+        for position, name, is_output in self._port_labels:
+            x = position.x() - width - style.PORT_RADIUS if is_output else style.PORT_RADIUS + 1
+            align = Qt.AlignmentFlag.AlignRight if is_output else Qt.AlignmentFlag.AlignLeft
+            rect = QRectF(x, position.y() - 6, width, 12)
+            painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, name)
+
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
         if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
             scene = self.scene()
@@ -151,25 +175,37 @@ class BlockItem(QGraphicsItem):
     def show_ports(self, shown: bool) -> None:
         """Ports take part in hit-testing only when shown (the block draws them either way)."""
         self._ports_shown = shown
-        for port in (*self.inputs.values(), *((self.output,) if self.output else ())):
+        for port in (*self.inputs.values(), *self.outputs.values()):
             port.setVisible(shown)
 
     def _make_ports(self, block: Block) -> None:
-        for item in self.inputs.values():
+        for item in (*self.inputs.values(), *self.outputs.values()):
             scene = item.scene()
             if scene is not None:
                 scene.removeItem(item)
         kind = block_kind(block.kind)
-        ports = kind.input_ports(block.params)
-        self.inputs = {}
+        helps = {port.name: port.help for port in kind.named_inputs}
+        self.inputs = self._column(block.id, kind.input_ports(block.params), False, helps)
+        helps = {port.name: port.help for port in kind.named_outputs}
+        self.outputs = self._column(block.id, kind.output_ports(), True, helps)
+        labelled = [
+            *(self.inputs.items() if kind.ports not in ((), ("in",)) else ()),
+            *(self.outputs.items() if kind.several_outputs else ()),
+        ]
+        self._port_labels = [(item.pos(), name, item.is_output) for name, item in labelled]
+
+    def _column(
+        self, block_id: str, ports: tuple[str, ...], is_output: bool, helps: dict[str, str]
+    ) -> dict[str, PortItem]:
+        """Port items spread down the block's left (inputs) or right (outputs) side."""
+        items = {}
+        x = style.BLOCK_WIDTH if is_output else 0.0
         for index, port in enumerate(ports):
-            item = PortItem(block.id, port, False, self)
+            item = PortItem(block_id, port, is_output, self, helps.get(port, ""))
             item.setVisible(self._ports_shown)
-            item.setPos(0, style.BLOCK_HEIGHT * (index + 1) / (len(ports) + 1))
-            self.inputs[port] = item
-        if kind.has_output and self.output is None:
-            self.output = PortItem(block.id, "out", True, self)
-            self.output.setPos(style.BLOCK_WIDTH, style.BLOCK_HEIGHT / 2)
+            item.setPos(x, style.BLOCK_HEIGHT * (index + 1) / (len(ports) + 1))
+            items[port] = item
+        return items
 
 
 class _Fonts:
@@ -179,6 +215,8 @@ class _Fonts:
         self.name.setPointSizeF(9.5)
         self.summary = QFont()
         self.summary.setPointSizeF(8.5)
+        self.port = QFont()
+        self.port.setPointSizeF(6.5)
 
 
 _font_cache: list[_Fonts] = []

@@ -35,6 +35,7 @@ from designer.graph.events import (
     GroupChanged,
     GroupRemoved,
 )
+from designer.graph.model import OUTPUT_PORT
 from designer.gui.canvas import mime, style
 from designer.gui.canvas.block_item import BlockItem, PortItem
 from designer.gui.canvas.edge_item import EdgeItem
@@ -65,6 +66,7 @@ class DesignScene(QGraphicsScene):
         self.ports_shown = True
         self._wire: QGraphicsLineItem | None = None
         self._wire_source: str | None = None
+        self._wire_port = OUTPUT_PORT
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.changed.connect(self._on_change)
         document.replaced.connect(self.rebuild)
@@ -115,8 +117,9 @@ class DesignScene(QGraphicsScene):
         self.addItem(item)
         self._route(item)
         result = self.document.report.results.get(edge.source)
-        if result is not None and result.shape is not None:
-            item.set_label(shape_text(result.shape), [])
+        shape = result.output(edge.source_port) if result is not None else None
+        if shape is not None:
+            item.set_label(shape_text(shape), [])
 
     # --- following the design ----------------------------------------------------------------
 
@@ -203,7 +206,9 @@ class DesignScene(QGraphicsScene):
             for edge in design.outbound(block_id):
                 edge_item = self.edges.get(edge)
                 if edge_item is not None:
-                    edge_item.set_label(text, edge_problems.get(edge, []))
+                    shape = result.output(edge.source_port) if result else None
+                    label = shape_text(shape) if shape is not None else ""
+                    edge_item.set_label(label, edge_problems.get(edge, []))
             for edge in design.inbound(block_id).values():
                 edge_item = self.edges.get(edge)
                 if edge_item is not None and edge_item.has_error != (edge in edge_problems):
@@ -226,17 +231,17 @@ class DesignScene(QGraphicsScene):
 
     def _route(self, item: EdgeItem) -> None:
         edge = item.edge
-        start = self._anchor(edge.source, None)
-        end = self._anchor(edge.target, edge.target_port)
+        start = self._anchor(edge.source, edge.source_port, is_output=True)
+        end = self._anchor(edge.target, edge.target_port, is_output=False)
         item.set_ends(start, end)
 
-    def _anchor(self, block_id: str, port: str | None) -> QPointF:
-        """Where an edge meets a block, or the collapsed group hiding it."""
+    def _anchor(self, block_id: str, port: str, *, is_output: bool) -> QPointF:
+        """Where an edge meets a block's port, or the collapsed group hiding it."""
         hider = self._collapsed_ancestor(self.design.block(block_id).group)
         if hider is not None:
             box = self.groups[hider]
-            return box.output_anchor() if port is None else box.input_anchor()
-        return self.blocks[block_id].port_position(port)
+            return box.output_anchor() if is_output else box.input_anchor()
+        return self.blocks[block_id].port_position(port, is_output=is_output)
 
     def _collapsed_ancestor(self, group_id: str | None) -> str | None:
         """The outermost collapsed group among ``group_id`` and its ancestors."""
@@ -439,16 +444,23 @@ class DesignScene(QGraphicsScene):
             is not None
         )
 
-    def connect_ports(self, source: str, target: str, port: str | None) -> bool:
-        """Connect; ``port`` None means the target's first free input."""
+    def connect_ports(
+        self, source: str, target: str, port: str | None, source_port: str = OUTPUT_PORT
+    ) -> bool:
+        """Connect ``source``'s output ``source_port``; ``port`` None means the target's first
+        free input."""
         if port is None:
             port = first_free_input(self.design, target)
             if port is None:
                 name = self.design.block(target).name
                 self.message.emit(f"Connect: refused: every input of '{name}' is taken")
                 return False
-        names = f"{self.design.block(source).name} → {self.design.block(target).name}"
-        return self.try_edit(f"Connect {names}", [Connect(source, target, port)]) is not None
+        start = self.design.block(source).name
+        if source_port != OUTPUT_PORT:
+            start += f".{source_port}"
+        names = f"{start} → {self.design.block(target).name}"
+        edit = Connect(source, target, port, source_port)
+        return self.try_edit(f"Connect {names}", [edit]) is not None
 
     # --- selection ---------------------------------------------------------------------------
 
@@ -502,7 +514,7 @@ class DesignScene(QGraphicsScene):
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         port = self._port_at(event.scenePos())
         if port is not None and port.is_output:
-            self._wire_source = port.block_id
+            self._wire_source, self._wire_port = port.block_id, port.port
             self._wire = QGraphicsLineItem(QLineF(port.scenePos(), event.scenePos()))
             self._wire.setPen(QPen(style.SELECTED, 2.0))
             self._wire.setZValue(5.0)
@@ -524,16 +536,16 @@ class DesignScene(QGraphicsScene):
             self.removeItem(self._wire)
             self._wire, source = None, self._wire_source
             self._wire_source = None
-            self.finish_wire(source, event.scenePos())
+            self.finish_wire(source, event.scenePos(), self._wire_port)
             event.accept()
             return
         super().mouseReleaseEvent(event)
         self.commit_moves()
 
-    def finish_wire(self, source: str, scene_pos: QPointF) -> bool:
+    def finish_wire(self, source: str, scene_pos: QPointF, source_port: str = OUTPUT_PORT) -> bool:
         port = self._port_at(scene_pos)
         if port is not None and not port.is_output:
-            return self.connect_ports(source, port.block_id, port.port)
+            return self.connect_ports(source, port.block_id, port.port, source_port)
         target = self._block_at(scene_pos)
         if target is None or target == source:
             self.message.emit("Connect: drop the wire on an input port or a block")
@@ -542,7 +554,7 @@ class DesignScene(QGraphicsScene):
             name = self.design.block(target).name
             self.message.emit(f"Connect: refused: '{name}' is an input and takes no input")
             return False
-        return self.connect_ports(source, target, None)
+        return self.connect_ports(source, target, None, source_port)
 
     def _port_at(self, scene_pos: QPointF) -> PortItem | None:
         for item in self.items(scene_pos):
