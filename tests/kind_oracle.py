@@ -54,7 +54,8 @@ def code_outcome(
             module = None
             if code.constructor is not None:
                 module = eval(code.constructor, namespace)
-                module.eval()
+                if isinstance(module, torch.nn.Module):
+                    module.eval()
         names = [f"input_{index}" for index in range(len(tensors))]
         namespace.update(zip(names, tensors, strict=True))
         namespace["module"] = module
@@ -77,7 +78,10 @@ def code_outcome(
     if kind.several_outputs:
         others = tuple(tuple(tensor.shape) for tensor in _tensors(output)[1:])
         shape = (shape, *others)  # type: ignore[assignment]
-    parameters = sum(p.numel() for p in module.parameters()) if module is not None else 0
+    if isinstance(module, torch.nn.Parameter):  # a learned tensor
+        parameters = module.numel()
+    else:
+        parameters = sum(p.numel() for p in module.parameters()) if module is not None else 0
     return TorchOutcome(shape, parameters)
 
 

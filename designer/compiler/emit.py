@@ -260,7 +260,7 @@ def _item(module: _Module, item: Item, parent: Scope, locals_: Namespace, path: 
     inputs = [shape for shape in module.report.results[item.id].inputs if shape is not None]
     context = CodeContext(block.params, inputs, module.needs, sizes_name, kind.torch_defaults)
     code = kind.code(context)
-    own = {item.id: path if code.constructor is not None else None}
+    own = {item.id: path if code.constructor is not None and code.is_module else None}
     return _Built(list(code.setup), code.constructor, code, own)
 
 

@@ -90,13 +90,22 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def materialize(model: nn.Module, device: str | torch.device = "cpu") -> nn.Module:
-    """Give a meta model real, freshly initialised weights and buffers on ``device``."""
+    """Give a meta model real, freshly initialised weights and buffers on ``device``.
+
+    Each module initialises its own weights (``reset_parameters``; MultiheadAttention's is
+    private). A tensor no module initialises (a learned tensor, ``nn.Parameter``) starts at
+    zeros: it is never left holding whatever memory it was given."""
     model.to_empty(device=device)
     with torch.no_grad():
         for submodule in model.modules():
-            reset = getattr(submodule, "reset_parameters", None)
+            reset = getattr(submodule, "reset_parameters", None) or getattr(
+                submodule, "_reset_parameters", None
+            )
             if callable(reset):
                 reset()
+            else:
+                for parameter in submodule.parameters(recurse=False):
+                    parameter.zero_()
     return model
 
 

@@ -25,6 +25,7 @@ called, read, passed, stored, defaulted or annotated. Attributes are read only f
 
 What may be called: the module's own functions and classes, ``zip``, ``super().__init__()``,
 the ``torch``/``nn``/``F`` members above, ``self.<attr>(...)``, ``self.<attr>.append(...)``,
+a tensor operation on ``self.<attr>`` (a learned tensor: ``self.cls_token.expand(...)``),
 a tensor operation (``_TENSOR_METHODS``: ``x.flatten(1)``, ``x.permute(0, 2, 1)``) on a
 local or on a call's or subscript's result; reads of ``x.shape``, ``x.device``, ``x.dtype``; the
 static
@@ -509,7 +510,7 @@ class _Checker:
             uses.append(("super", receiver.func, _SUPER, ""))
         elif (
             isinstance(receiver, ast.Attribute)
-            and attribute == "append"
+            and (attribute == "append" or attribute in _TENSOR_METHODS)
             and isinstance(receiver.value, ast.Name)
             and not receiver.attr.startswith("_")
         ):

@@ -43,6 +43,8 @@ class BlockCode:
     """The sub-module; None for blocks that live in ``forward`` only."""
     statement: Statement | None = None
     """For forward-only blocks: the expression computing their output."""
+    is_module: bool = True
+    """False for a constructor that is no sub-module: an ``nn.Parameter`` (a learned tensor)."""
     keeps_outputs: bool = False
     """An ``nn.ModuleList`` whose every output ``forward`` keeps in a trace."""
     call: Callable[[str, Sequence[str]], str] | None = None

@@ -17,6 +17,7 @@ from designer.graph.kinds import (
     convolution,
     ends,
     layers,
+    learned,
     merges,
     normalisation,
     padding,
@@ -31,7 +32,7 @@ from designer.graph.params import describe_value
 
 _FAMILIES = (
     ends, seed_blocks, convolution, layers, normalisation, pooling, padding, sequence, attention,
-    tensor_shape, merges, torch_layer,
+    tensor_shape, merges, learned, torch_layer,
 )  # fmt: skip
 
 _KINDS: tuple[BlockKind, ...] = tuple(kind for family in _FAMILIES for kind in family.KINDS)
