@@ -53,6 +53,6 @@ def test_materialize_initialises_attention_and_learned_tensors() -> None:
         model.attn = torch.nn.MultiheadAttention(8, 2)
         model.token = torch.nn.Parameter(torch.zeros(1, 1, 8))
     materialize(model)
-    assert float(model.token.abs().sum()) == 0.0
-    weight = model.attn.in_proj_weight
+    assert float(model.token.detach().abs().sum()) == 0.0
+    weight = model.attn.in_proj_weight.detach()
     assert bool(torch.isfinite(weight).all()) and float(weight.abs().max()) <= 1.0  # xavier
