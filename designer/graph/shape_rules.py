@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
-from typing import Final
+from typing import Final, cast
 
 from designer.graph.activations import ACTIVATIONS_BY_KEY
 from designer.graph.params import ParamValue
@@ -74,8 +74,8 @@ def _int(params: Params, name: str) -> int:
 
 def _sizes(params: Params, name: str = "sizes") -> tuple[int, ...]:
     value = params[name]
-    assert isinstance(value, tuple)
-    return value
+    assert isinstance(value, tuple) and all(isinstance(item, int) for item in value)
+    return cast(tuple[int, ...], value)
 
 
 def _activation_parameters(params: Params) -> int:
@@ -102,6 +102,11 @@ def _window_output(
     return out if out >= 1 else None
 
 
+def window_text(size: int, dims: int) -> str:
+    """A window's size over ``dims`` spatial dims: ``5``, ``3x3``, ``3x3x3``."""
+    return "x".join([str(size)] * dims)
+
+
 def _spatial(
     shape: Shape,
     *,
@@ -110,26 +115,29 @@ def _spatial(
     padding: int,
     dilation: int = 1,
     ceil_mode: bool = False,
-) -> tuple[int, int]:
-    height, width = shape[-2], shape[-1]
-    out_h = _window_output(height, kernel, stride, padding, dilation, ceil_mode)
-    out_w = _window_output(width, kernel, stride, padding, dilation, ceil_mode)
-    if out_h is None or out_w is None:
+    dims: int = 2,
+) -> tuple[int, ...]:
+    """The output sizes of a window sliding over the last ``dims`` dimensions of ``shape``."""
+    sizes = shape[-dims:]
+    outputs = [_window_output(size, kernel, stride, padding, dilation, ceil_mode) for size in sizes]
+    found = [out for out in outputs if out is not None]
+    if len(found) < dims:
         reach = dilation * (kernel - 1) + 1
         # in ceil mode a window may hang stride - 1 past the padded input
-        needed = reach - (stride - 1 if ceil_mode else 0)
-        kernel_text = f"kernel {kernel}x{kernel}" + (
+        needed = window_text(reach - (stride - 1 if ceil_mode else 0), dims)
+        kernel_text = f"kernel {window_text(kernel, dims)}" + (
             f" with dilation {dilation}" if dilation > 1 else ""
         )
         if ceil_mode and stride > 1:
             kernel_text += f" at stride {stride} in ceil mode"
+        padded = shape_text([size + 2 * padding for size in sizes])
         raise ShapeRuleError(
-            f"{kernel_text} needs at least {needed}x{needed} after padding, but gets "
-            f"{height + 2 * padding}x{width + 2 * padding} ({height}x{width} padded by {padding})",
-            expected=f"at least {needed}x{needed} after padding",
-            received=f"{height}x{width} with padding {padding}",
+            f"{kernel_text} needs at least {needed} after padding, but gets "
+            f"{padded} ({shape_text(sizes)} padded by {padding})",
+            expected=f"at least {needed} after padding",
+            received=f"{shape_text(sizes)} with padding {padding}",
         )
-    return out_h, out_w
+    return tuple(found)
 
 
 def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
@@ -153,21 +161,34 @@ def identity_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     return inputs[0]
 
 
-def conv2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+def _conv_shape(params: Params, inputs: Sequence[Shape], dims: int) -> Shape:
     (shape,) = inputs
     out_channels = _int(params, "out_channels")
     _check_groups(shape[1], out_channels, _int(params, "groups"))
-    height, width = _spatial(
+    sizes = _spatial(
         shape,
         kernel=_int(params, "kernel_size"),
         stride=_int(params, "stride"),
         padding=_int(params, "padding"),
         dilation=_int(params, "dilation"),
+        dims=dims,
     )
-    return (shape[0], out_channels, height, width)
+    return (shape[0], out_channels, *sizes)
 
 
-def conv_transpose2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+def conv1d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_shape(params, inputs, 1)
+
+
+def conv2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_shape(params, inputs, 2)
+
+
+def conv3d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_shape(params, inputs, 3)
+
+
+def _conv_transpose_shape(params: Params, inputs: Sequence[Shape], dims: int) -> Shape:
     (shape,) = inputs
     out_channels = _int(params, "out_channels")
     kernel, stride = _int(params, "kernel_size"), _int(params, "stride")
@@ -183,26 +204,40 @@ def conv_transpose2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
         )
     sizes = [
         (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-        for size in shape[-2:]
+        for size in shape[-dims:]
     ]
     if min(sizes) < 1:
+        given = shape_text(shape[-dims:])
+        source = f"an input of length {given}" if dims == 1 else f"a {given} input"
         raise ShapeRuleError(
             f"padding {padding} removes more than the transposed convolution produces "
-            f"from a {shape_text(shape[-2:])} input",
-            expected="an output of at least 1x1",
-            received=f"{sizes[0]}x{sizes[1]}",
+            f"from {source}",
+            expected=f"an output of at least {window_text(1, dims)}",
+            received="x".join(str(size) for size in sizes),
         )
-    return (shape[0], out_channels, sizes[0], sizes[1])
+    return (shape[0], out_channels, *sizes)
+
+
+def conv_transpose1d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_transpose_shape(params, inputs, 1)
+
+
+def conv_transpose2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_transpose_shape(params, inputs, 2)
+
+
+def conv_transpose3d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _conv_transpose_shape(params, inputs, 3)
 
 
 def _conv_block_layer(params: Params, shape: Shape, out_channels: int) -> Shape:
-    height, width = _spatial(
+    sizes = _spatial(
         shape,
         kernel=_int(params, "kernel_size"),
         stride=_int(params, "stride"),
         padding=_int(params, "padding"),
     )
-    return (shape[0], out_channels, height, width)
+    return (shape[0], out_channels, *sizes)
 
 
 def conv_block_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -237,48 +272,199 @@ def _pool_stride(params: Params) -> int:
     return _int(params, "kernel_size") if stride is None else _int(params, "stride")
 
 
-def _check_pool_padding(kernel: int, padding: int) -> None:
+def _check_pool_padding(kernel: int, padding: int, dims: int) -> None:
     if padding > kernel // 2:
+        window = f"window of {kernel}" if dims == 1 else f"{window_text(kernel, dims)} window"
         raise ShapeRuleError(
-            f"padding {padding} is more than half the {kernel}x{kernel} window",
+            f"padding {padding} is more than half the {window}",
             expected=f"padding at most {kernel // 2}",
             received=f"padding {padding}",
         )
 
 
-def max_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+def _max_pool_shape(params: Params, inputs: Sequence[Shape], dims: int) -> Shape:
     (shape,) = inputs
     kernel, padding = _int(params, "kernel_size"), _int(params, "padding")
-    _check_pool_padding(kernel, padding)
-    height, width = _spatial(
+    _check_pool_padding(kernel, padding, dims)
+    sizes = _spatial(
         shape,
         kernel=kernel,
         stride=_pool_stride(params),
         padding=padding,
         dilation=_int(params, "dilation"),
         ceil_mode=bool(params["ceil_mode"]),
+        dims=dims,
     )
-    return (*shape[:-2], height, width)
+    return (*shape[:-dims], *sizes)
 
 
-def avg_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+def max_pool1d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _max_pool_shape(params, inputs, 1)
+
+
+def max_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _max_pool_shape(params, inputs, 2)
+
+
+def max_pool3d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _max_pool_shape(params, inputs, 3)
+
+
+def _avg_pool_shape(params: Params, inputs: Sequence[Shape], dims: int) -> Shape:
     (shape,) = inputs
     kernel, padding = _int(params, "kernel_size"), _int(params, "padding")
-    _check_pool_padding(kernel, padding)
-    height, width = _spatial(
+    _check_pool_padding(kernel, padding, dims)
+    if dims == 3 and min(shape[-3:]) < kernel:  # AvgPool3d leaves padding out of this check
+        window, given = window_text(kernel, 3), shape_text(shape[-3:])
+        raise ShapeRuleError(
+            f"kernel {window} needs at least {window} before any padding, but gets {given}",
+            expected=f"at least {window} before padding",
+            received=given,
+        )
+    sizes = _spatial(
         shape,
         kernel=kernel,
         stride=_pool_stride(params),
         padding=padding,
         ceil_mode=bool(params["ceil_mode"]),
+        dims=dims,
     )
-    return (*shape[:-2], height, width)
+    return (*shape[:-dims], *sizes)
 
 
-def adaptive_avg_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+def avg_pool1d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _avg_pool_shape(params, inputs, 1)
+
+
+def avg_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _avg_pool_shape(params, inputs, 2)
+
+
+def avg_pool3d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _avg_pool_shape(params, inputs, 3)
+
+
+def adaptive_pool1d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return (*inputs[0][:-1], _int(params, "output_size"))
+
+
+def adaptive_pool2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     sizes = _sizes(params, "output_size")
     height, width = (sizes[0], sizes[0]) if len(sizes) == 1 else sizes
     return (*inputs[0][:-2], height, width)
+
+
+def adaptive_pool3d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    sizes = _sizes(params, "output_size")
+    if len(sizes) not in (1, 3):
+        raise ShapeRuleError(
+            f"output_size takes 1 value (a cube) or 3 (depth, height, width), but gets "
+            f"{len(sizes)}: {shape_text(sizes)}",
+            expected="1 or 3 output sizes",
+            received=f"{len(sizes)} output sizes",
+        )
+    cube = sizes * 3 if len(sizes) == 1 else sizes
+    return (*inputs[0][:-3], *cube)
+
+
+_PADDED_DIMS = ("width", "height")
+"""What torch's padding pairs pad, from the last dimension back (1-d pads say length)."""
+
+
+def _pad_amounts(params: Params, sides: int) -> tuple[int, ...]:
+    """Padding for each side, (left, right, top, bottom)[:sides], from 1 value or ``sides``.
+
+    Torch would read 2 values given to a 2-d pad as the width's alone; the catalogue asks for
+    the documented 1 or 4 instead of guessing what was meant.
+    """
+    padding = _sizes(params, "padding")
+    if len(padding) == 1:
+        return padding * sides
+    if len(padding) != sides:
+        named = "left, right" if sides == 2 else "left, right, top, bottom"
+        raise ShapeRuleError(
+            f"padding takes 1 value (every side) or {sides} ({named}), but gets "
+            f"{len(padding)}: {', '.join(str(amount) for amount in padding)}",
+            expected=f"1 or {sides} padding values",
+            received=f"{len(padding)} padding values",
+        )
+    return padding
+
+
+def _dim_names(sides: int) -> tuple[str, ...]:
+    return ("length",) if sides == 2 else _PADDED_DIMS
+
+
+def _constant_pad_shape(params: Params, inputs: Sequence[Shape], sides: int) -> Shape:
+    (shape,) = inputs
+    amounts = _pad_amounts(params, sides)
+    padded = list(shape)
+    for pair, name in enumerate(_dim_names(sides)):
+        before, after = amounts[2 * pair], amounts[2 * pair + 1]
+        dim = len(shape) - 1 - pair
+        size = shape[dim] + before + after
+        cut = -min(before, 0) - min(after, 0)  # negative padding crops, before any padding
+        if cut > shape[dim] or size < 1:
+            raise ShapeRuleError(
+                f"padding {before} and {after} crops {cut} from a {name} of {shape[dim]}",
+                expected=f"a {name} larger than {cut}",
+                received=f"{name} {shape[dim]}",
+            )
+        padded[dim] = size
+    return tuple(padded)
+
+
+def constant_pad1d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _constant_pad_shape(params, inputs, 2)
+
+
+def constant_pad2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return _constant_pad_shape(params, inputs, 4)
+
+
+def reflection_pad2d_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    amounts = _pad_amounts(params, 4)
+    sides = ("left", "right", "top", "bottom")
+    for index, (amount, side) in enumerate(zip(amounts, sides, strict=True)):
+        name, size = _PADDED_DIMS[index // 2], shape[-1 - index // 2]
+        if amount >= size:  # a reflection repeats no edge value: it needs amount + 1 values
+            raise ShapeRuleError(
+                f"reflection padding {amount} on the {side} must be smaller than the "
+                f"{name} ({size})",
+                expected=f"a {name} above {amount}",
+                received=f"{name} {size}",
+            )
+    return _constant_pad_shape(params, inputs, 4)
+
+
+def pixel_shuffle_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    factor = _int(params, "upscale_factor")
+    channels, height, width = shape[-3:]
+    block = factor * factor
+    if channels % block:
+        raise ShapeRuleError(
+            f"upscale factor {factor} needs channels divisible by {factor}x{factor} = {block}, "
+            f"but gets {channels}",
+            expected=f"channels divisible by {block}",
+            received=f"{channels} channels",
+        )
+    return (*shape[:-3], channels // block, height * factor, width * factor)
+
+
+def pixel_unshuffle_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    factor = _int(params, "downscale_factor")
+    channels, height, width = shape[-3:]
+    if height % factor or width % factor:
+        raise ShapeRuleError(
+            f"downscale factor {factor} needs a height and width divisible by {factor}, "
+            f"but gets {height}x{width}",
+            expected=f"height and width divisible by {factor}",
+            received=f"{height}x{width}",
+        )
+    return (*shape[:-3], channels * factor * factor, height // factor, width // factor)
 
 
 def batch_norm_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -403,18 +589,44 @@ def _bias(params: Params, out: int) -> int:
     return out if params["bias"] else 0
 
 
-def conv2d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+def _conv_parameters(params: Params, inputs: Sequence[Shape], output: Shape, dims: int) -> int:
     in_channels, out_channels = inputs[0][1], output[1]
-    kernel = _int(params, "kernel_size")
-    weights = in_channels // _int(params, "groups") * out_channels * kernel * kernel
+    taps = math.prod([_int(params, "kernel_size")] * dims)
+    weights = in_channels // _int(params, "groups") * out_channels * taps
     return weights + _bias(params, out_channels)
+
+
+def conv1d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return _conv_parameters(params, inputs, output, 1)
+
+
+def conv2d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return _conv_parameters(params, inputs, output, 2)
+
+
+def conv3d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return _conv_parameters(params, inputs, output, 3)
+
+
+def _conv_transpose_parameters(
+    params: Params, inputs: Sequence[Shape], output: Shape, dims: int
+) -> int:
+    in_channels, out_channels = inputs[0][1], output[1]
+    taps = math.prod([_int(params, "kernel_size")] * dims)
+    weights = in_channels * (out_channels // _int(params, "groups")) * taps
+    return weights + _bias(params, out_channels)
+
+
+def conv_transpose1d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return _conv_transpose_parameters(params, inputs, output, 1)
 
 
 def conv_transpose2d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
-    in_channels, out_channels = inputs[0][1], output[1]
-    kernel = _int(params, "kernel_size")
-    weights = in_channels * (out_channels // _int(params, "groups")) * kernel * kernel
-    return weights + _bias(params, out_channels)
+    return _conv_transpose_parameters(params, inputs, output, 2)
+
+
+def conv_transpose3d_parameters(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return _conv_transpose_parameters(params, inputs, output, 3)
 
 
 def _conv_block_layer_parameters(params: Params, in_channels: int, out_channels: int) -> int:

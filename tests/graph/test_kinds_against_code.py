@@ -63,7 +63,7 @@ def check_case(kind: BlockKind, case: Case) -> None:
 
 @pytest.mark.parametrize("kind", CHECKED, ids=lambda kind: kind.name)
 def test_rules_match_the_code_they_write(kind: BlockKind) -> None:
-    strategy = CASES.get(kind.name) or generic_cases(kind)
+    strategy = CASES[kind.name] if kind.name in CASES else generic_cases(kind)
 
     @settings(max_examples=examples(60), deadline=None)
     @given(strategy)
