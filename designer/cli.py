@@ -3,7 +3,8 @@
 ``torch-designer check DESIGN.json`` prints every block's output shape and parameter count;
 ``compile`` prints or writes the generated module; ``summary`` prints the model and a table of
 its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program;
-``bench`` times the forward pass on a device (in a worker process) and prints the figures.
+``bench`` times the forward pass on a device (in a worker process) and prints the figures;
+``kinds`` lists every kind of block with its ports and parameters.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
 read or the command can't be done (one line on stderr, never a traceback), 141 when whoever
 reads the output stops early (``| head``), as for a process ended by SIGPIPE.
@@ -59,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("design", help="a design file (.json)")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
+    kinds = commands.add_parser(
+        "kinds",
+        help="list every kind of block: its ports and parameters",
+        description="List the block catalogue by category: each kind's help, input and output "
+        "ports, and parameters (type, default, range or choices, help).",
+    )
+    kinds.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     _add_compiling_commands(commands)
     return parser
 
@@ -139,6 +147,13 @@ def _check(path: str, as_json: bool) -> int:
         log.debug("unexpected failure", exc_info=True)
         message = f"unexpected {type(error).__name__}: {error}"
         return _json_failure(path, message) if as_json else _fail(f"{path}: {message}")
+
+
+def _kinds(as_json: bool) -> int:
+    from designer.catalogue_listing import kinds_json, kinds_text
+
+    print(json.dumps(kinds_json(), indent=2) if as_json else kinds_text())
+    return EXIT_OK
 
 
 def _json_failure(path: str, message: str) -> int:
@@ -350,7 +365,7 @@ _COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-_COMMANDS = frozenset({"check", *_COMPILING})
+_COMMANDS = frozenset({"check", "kinds", *_COMPILING})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -378,6 +393,8 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     if arguments.command == "check":
         return _check(arguments.design, arguments.json)
+    if arguments.command == "kinds":
+        return _kinds(arguments.json)
     if arguments.command in _COMPILING:
         return _run_compiling(_COMPILING[arguments.command], arguments)
     raise AssertionError(f"unhandled command {arguments.command}")  # argparse refuses others

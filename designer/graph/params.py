@@ -1,25 +1,41 @@
 """Declared parameters of block kinds: their type, default, range and one-line help.
 
-A parameter value is always a JSON literal: int, float, bool, str, a tuple of ints, or None
-(an in-size left to inference). Validation turns anything else into a ``BadParameterError``
-whose message says what was expected and what was given.
+A parameter value is always a JSON literal: int, float, bool, str, a tuple of ints, None (an
+in-size left to inference), or keyword arguments for a ``torch.nn`` class: a tuple of
+(name, value) pairs sorted by name, each value one of the others. Validation turns anything
+else into a ``BadParameterError`` whose message says what was expected and what was given.
 """
 
 from __future__ import annotations
 
+import keyword
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from designer.graph.errors import BadParameterError
 
-ParamValue = int | float | bool | str | tuple[int, ...] | None
+KeywordValue = int | float | bool | str | tuple[int, ...] | None
+Keywords = tuple[tuple[str, KeywordValue], ...]
+"""Keyword arguments in canonical form: (name, value) pairs sorted by name."""
+ParamValue = int | float | bool | str | tuple[int, ...] | Keywords | None
 
 MAX_DIM = 2**24
 """Largest channel count, feature count or input dimension a design may declare."""
 MAX_KERNEL = 2**12
 MAX_LIST_ITEMS = 256
+MAX_KEYWORDS = 32
+MAX_TEXT = 256
+"""Longest class name, keyword name or string value a design may hold."""
+CONTAINERS = frozenset(
+    {"Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"}
+)
+NOT_LAYERS = CONTAINERS | {"Module", "DataParallel"}
+"""``torch.nn`` classes that are no layer: the base class, containers (a design builds those
+from blocks and groups) and a wrapper that queries devices as it is built."""
+RUNTIME_KEYWORDS = frozenset({"device", "dtype"})
+"""Chosen by the runtime for the whole model, never by one layer's keywords."""
 
 
 class ParamType(Enum):
@@ -29,6 +45,8 @@ class ParamType(Enum):
     BOOL = "bool"
     CHOICE = "choice"
     INT_LIST = "int list"
+    CLASS_NAME = "class name"
+    KEYWORDS = "keywords"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +196,94 @@ def _validate_int_list(spec: ParamSpec, value: object) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _is_public_identifier(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_TEXT
+        and value.isidentifier()
+        and value.isascii()
+        and not keyword.iskeyword(value)
+        and not value.startswith("_")
+    )
+
+
+def _validate_class_name(spec: ParamSpec, value: object) -> str:
+    expected = "expected the name of a torch.nn layer class (Hardtanh, LPPool2d)"
+    if not _is_public_identifier(value):
+        raise BadParameterError(f"{expected}, got {describe_value(value)}")
+    assert isinstance(value, str)
+    if value in NOT_LAYERS:
+        raise BadParameterError(
+            f"{expected}, got {describe_value(value)}: the base class or a container, not a "
+            "layer (build containers from blocks and groups)"
+        )
+    return value
+
+
+_KEYWORD_VALUES = "a number, true or false, a string, null or a list of integers"
+
+
+def _validate_keywords(spec: ParamSpec, value: object) -> Keywords:
+    expected = (
+        f"expected up to {MAX_KEYWORDS} keyword arguments: an object or a list of "
+        "[name, value] pairs"
+    )
+    pairs: Sequence[object]
+    if isinstance(value, Mapping):
+        pairs = [list(item) for item in value.items()]
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        pairs = value
+    else:
+        raise BadParameterError(f"{expected}, got {describe_value(value)}")
+    if len(pairs) > MAX_KEYWORDS:
+        raise BadParameterError(f"{expected}, got {len(pairs)}")
+    found: dict[str, KeywordValue] = {}
+    for index, pair in enumerate(pairs):
+        name, item = _keyword_pair(index, pair)
+        if name in found:
+            raise BadParameterError(f"item {index}: {name} is given twice")
+        found[name] = item
+    return tuple(sorted(found.items()))
+
+
+def _keyword_pair(index: int, pair: object) -> tuple[str, KeywordValue]:
+    if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+        raise BadParameterError(
+            f"item {index}: expected a [name, value] pair, got {describe_value(pair)}"
+        )
+    name, value = pair
+    if not _is_public_identifier(name):
+        raise BadParameterError(
+            f"item {index}: expected a keyword name (an identifier not starting with '_'), "
+            f"got {describe_value(name)}"
+        )
+    assert isinstance(name, str)
+    if name in RUNTIME_KEYWORDS:
+        raise BadParameterError(
+            f"item {index}: {name} is the runtime's to choose, for the whole model"
+        )
+    return name, _keyword_value(index, name, value)
+
+
+def _keyword_value(index: int, name: str, value: object) -> KeywordValue:
+    if value is None or isinstance(value, bool) or _is_int(value):
+        return value  # type: ignore[return-value]
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, str) and len(value) <= MAX_TEXT:
+        return value
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and len(value) <= MAX_LIST_ITEMS
+        and all(_is_int(item) for item in value)
+    ):
+        return tuple(value)
+    raise BadParameterError(
+        f"item {index}: {name}: expected {_KEYWORD_VALUES}, got {describe_value(value)}"
+    )
+
+
 _VALIDATORS = {
     ParamType.INT: _validate_int,
     ParamType.OPTIONAL_INT: _validate_optional_int,
@@ -185,6 +291,8 @@ _VALIDATORS = {
     ParamType.BOOL: _validate_bool,
     ParamType.CHOICE: _validate_choice,
     ParamType.INT_LIST: _validate_int_list,
+    ParamType.CLASS_NAME: _validate_class_name,
+    ParamType.KEYWORDS: _validate_keywords,
 }
 
 
@@ -227,3 +335,14 @@ def int_list_param(
     return ParamSpec(
         name, ParamType.INT_LIST, tuple(default), help, minimum, maximum, max_items=max_items
     )
+
+
+def class_name_param(name: str, default: str, help: str) -> ParamSpec:
+    """The name of a ``torch.nn`` layer class: an identifier, neither private nor a container.
+    Whether torch has such a class is the shape rule's to say (this module imports no torch)."""
+    return ParamSpec(name, ParamType.CLASS_NAME, default, help)
+
+
+def keywords_param(name: str, help: str) -> ParamSpec:
+    """Literal keyword arguments for a constructor; none by default."""
+    return ParamSpec(name, ParamType.KEYWORDS, (), help)

@@ -7,6 +7,7 @@ lost), marked red, and its reason goes to ``refuse``.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 
@@ -34,6 +35,9 @@ INVALID_SPIN_STYLE = (
     "QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 16px; }"
 )
 _INT_MAX = 2**31 - 1
+MAX_KEYWORDS_TEXT = 4000
+"""Longer keyword text is refused before it is parsed (a deep nesting would exhaust the
+parser)."""
 
 
 class ParamEditor:
@@ -216,13 +220,15 @@ class TextEditor(ParamEditor):
         self.widget = self.line
         self._shown = ""
 
-    def show(self, value: ParamValue) -> None:
+    def text_of(self, value: ParamValue) -> str:
         if isinstance(value, tuple):
-            text = ", ".join(str(item) for item in value)
-        elif isinstance(value, float):
-            text = f"{value:g}"
-        else:
-            text = str(value)
+            return ", ".join(str(item) for item in value)
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
+
+    def show(self, value: ParamValue) -> None:
+        text = self.text_of(value)
         self._shown = text
         if not self.line.hasFocus() or self.line.styleSheet() == "":
             self.line.setText(text)
@@ -242,9 +248,55 @@ class TextEditor(ParamEditor):
         self.commit_checked(self.line, value)
 
 
+class KeywordsEditor(TextEditor):
+    """Keyword arguments typed as in a call: ``negative_slope=0.2, inplace=True``."""
+
+    def __init__(self, spec: ParamSpec, commit: Commit, refuse: Refuse) -> None:
+        super().__init__(spec, commit, refuse)
+        self.line.setPlaceholderText("e.g. negative_slope=0.2, inplace=True")
+
+    def text_of(self, value: ParamValue) -> str:
+        assert isinstance(value, tuple)
+        return ", ".join(f"{name}={item!r}" for name, item in value)  # type: ignore[misc]
+
+
+def parse_keywords(text: str) -> list[list[object]]:
+    """``name=value, ...`` as [name, value] pairs, each value read by ``ast.literal_eval``:
+    nothing typed is ever run. Raises ``DesignError`` naming what can't be read."""
+    if not text:
+        return []
+    if len(text) > MAX_KEYWORDS_TEXT:
+        raise DesignError(f"expected at most {MAX_KEYWORDS_TEXT} characters, got {len(text)}")
+    expected = "expected name=value pairs separated by commas, e.g. negative_slope=0.2"
+    try:
+        call = ast.parse(f"f({text})", mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise DesignError(f"{expected}, got {text[:20]!r}") from None
+    if not isinstance(call, ast.Call) or call.args or not isinstance(call.func, ast.Name):
+        raise DesignError(f"{expected}, got {text[:20]!r}")
+    pairs: list[list[object]] = []
+    for index, keyword in enumerate(call.keywords):
+        if keyword.arg is None:
+            raise DesignError(f"item {index}: expected name=value, got **")
+        try:
+            value = ast.literal_eval(keyword.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            source = ast.get_source_segment(f"f({text})", keyword.value) or "?"
+            raise DesignError(
+                f"item {index}: {keyword.arg}: expected a literal (a number, True, False, a "
+                f"string, None or a list of integers), got {source[:20]!r}"
+            ) from None
+        pairs.append([keyword.arg, list(value) if isinstance(value, tuple) else value])
+    return pairs
+
+
 def parse_text(spec: ParamSpec, text: str) -> object:
     """What the user typed, as the value validation expects; raises ``DesignError``."""
     text = text.strip()
+    if spec.type is ParamType.KEYWORDS:
+        return parse_keywords(text)
+    if spec.type is ParamType.CLASS_NAME:
+        return text
     if spec.type is ParamType.INT_LIST:
         parts = [part for part in re.split(r"[,\s]+", text.strip("[]() ")) if part]
         if not parts:
@@ -272,5 +324,7 @@ def make_editor(spec: ParamSpec, commit: Commit, refuse: Refuse) -> ParamEditor:
         ParamType.CHOICE: ChoiceEditor,
         ParamType.FLOAT: TextEditor,
         ParamType.INT_LIST: TextEditor,
+        ParamType.CLASS_NAME: TextEditor,
+        ParamType.KEYWORDS: KeywordsEditor,
     }
     return editors[spec.type](spec, commit, refuse)
