@@ -138,8 +138,8 @@ class TestRefusals:
 
     def test_unknown_kind_and_fields(self) -> None:
         document = example()
-        document["blocks"][2]["kind"] = "conv3d"
-        assert refused(document).startswith("blocks[2].kind: unknown block kind 'conv3d'")
+        document["blocks"][2]["kind"] = "conv4d"
+        assert refused(document).startswith("blocks[2].kind: unknown block kind 'conv4d'")
         document = example()
         document["blocks"][2]["colour"] = "red"
         assert refused(document).startswith("blocks[2]: unknown field 'colour'")
