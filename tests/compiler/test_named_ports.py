@@ -169,3 +169,23 @@ def test_a_group_can_give_a_state_output() -> None:
     (tokens,) = example_inputs(design)
     assert tuple(model(tokens).shape) == (2, 2, 3)
     assert "_, (lstm_h_n, _) = self.lstm(x)" in compiled.source
+
+
+def test_indices_keep_through_shape_operations_but_not_reductions() -> None:
+    design = Design()
+    tokens = design.add_block("input", name="tokens", params={"shape": [2, 3, 4], "dtype": "int64"})
+    flat = design.add_block("reshape", name="flat", params={"shape": [12]})
+    embed = design.add_block("embedding", name="embed", params={"num_embeddings": 9})
+    out = design.add_block("output", name="out")
+    design.connect(tokens.id, flat.id)
+    design.connect(flat.id, embed.id)
+    design.connect(embed.id, out.id)
+    assert check_design(design).ok
+    design.remove_block(flat.id)
+    mean = design.add_block("mean", name="avg", params={"dims": [2]})
+    design.connect(tokens.id, mean.id)
+    design.connect(mean.id, embed.id)
+    assert [p.message for p in check_design(design).problems] == [
+        "Mean 'avg' works on floating-point values, but 'tokens' gives integer indices; an "
+        "Embedding turns indices into vectors"
+    ]
