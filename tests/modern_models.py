@@ -69,6 +69,23 @@ class VideoNet(nn.Module):
         return self.fc(self.flat(self.gap(x)))
 
 
+class TextClassifier(nn.Module):
+    """Token embeddings, a two-layer bidirectional LSTM, the last step's features, a head."""
+
+    def __init__(self, vocabulary: int = 5000, classes: int = 2) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, 64, padding_idx=0)
+        self.lstm = nn.LSTM(
+            64, 128, num_layers=2, batch_first=True, dropout=0.2, bidirectional=True
+        )
+        self.drop = nn.Dropout(0.3)
+        self.head = nn.Linear(2 * 128, classes)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x, _ = self.lstm(self.embed(tokens))
+        return self.head(self.drop(x[:, -1]))
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     build: Callable[[], nn.Module]
@@ -78,4 +95,5 @@ class Reference:
 MODERN_MODELS: dict[str, Reference] = {
     "m5_audio": Reference(M5, lambda: (torch.randn(2, 1, 16000),)),
     "video_3d": Reference(VideoNet, lambda: (torch.randn(2, 3, 8, 32, 32),)),
+    "lstm_classifier": Reference(TextClassifier, lambda: (torch.randint(5000, (4, 32)),)),
 }
