@@ -23,7 +23,7 @@ Shape = tuple[int, ...]
 Params = Mapping[str, ParamValue]
 Forward = Callable[[Sequence[Tensor]], Tensor]
 
-TORCH_ERRORS = (RuntimeError, ValueError, IndexError)
+TORCH_ERRORS = (RuntimeError, ValueError, IndexError, AssertionError)
 """What torch raises for inputs or settings it can't take (anything else is a test bug)."""
 
 _FUNCTION_NAMESPACES: Mapping[str, object] = {"F": F, "torch": torch}
