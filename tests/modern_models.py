@@ -86,6 +86,65 @@ class TextClassifier(nn.Module):
         return self.head(self.drop(x[:, -1]))
 
 
+class ViT(nn.Module):
+    """A small vision transformer: strided-conv patches, a class token, positional embeddings,
+    pre-norm encoder layers, a head on the class token."""
+
+    def __init__(self, dim: int = 64, patch: int = 4, image: int = 32, classes: int = 10) -> None:
+        super().__init__()
+        self.patch_embed = nn.Conv2d(3, dim, kernel_size=patch, stride=patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (image // patch) ** 2 + 1, dim))
+        layer = nn.TransformerEncoderLayer(
+            dim, 4, dim_feedforward=2 * dim, dropout=0.0, activation="gelu",
+            batch_first=True, norm_first=True,
+        )  # fmt: skip
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(image).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        return self.head(self.norm(self.encoder(x))[:, 0])
+
+
+class Block(nn.Module):
+    """A GPT block: pre-norm causal self-attention and a GELU MLP, each a residual."""
+
+    def __init__(self, dim: int = 64, heads: int = 4) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ln2 = nn.LayerNorm(dim)
+        self.fc = nn.Linear(dim, 4 * dim)
+        self.act = nn.GELU()
+        self.proj = nn.Linear(4 * dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.ln1(x)
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1], device=x.device)
+        x = x + self.attn(h, h, h, attn_mask=mask, is_causal=True, need_weights=False)[0]
+        return x + self.proj(self.act(self.fc(self.ln2(x))))
+
+
+class GPT(nn.Module):
+    """A GPT-style decoder: token and position embeddings, two blocks, an LM head."""
+
+    def __init__(self, vocabulary: int = 256, context: int = 16, dim: int = 64) -> None:
+        super().__init__()
+        self.tok_embed = nn.Embedding(vocabulary, dim)
+        self.pos_embed = nn.Parameter(torch.zeros(1, context, dim))
+        self.block1 = Block(dim)
+        self.block2 = Block(dim)
+        self.ln_f = nn.LayerNorm(dim)
+        self.lm_head = nn.Linear(dim, vocabulary, bias=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.tok_embed(tokens) + self.pos_embed
+        return self.lm_head(self.ln_f(self.block2(self.block1(x))))
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     build: Callable[[], nn.Module]
@@ -96,4 +155,6 @@ MODERN_MODELS: dict[str, Reference] = {
     "m5_audio": Reference(M5, lambda: (torch.randn(2, 1, 16000),)),
     "video_3d": Reference(VideoNet, lambda: (torch.randn(2, 3, 8, 32, 32),)),
     "lstm_classifier": Reference(TextClassifier, lambda: (torch.randint(5000, (4, 32)),)),
+    "vit_small": Reference(ViT, lambda: (torch.randn(2, 3, 32, 32),)),
+    "gpt_small": Reference(GPT, lambda: (torch.randint(256, (2, 16)),)),
 }
