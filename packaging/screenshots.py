@@ -124,6 +124,16 @@ def _zoom_on(window: MainWindow, names: list[str], scale: float) -> None:
     window.view.centerOn(rect.center())
 
 
+def _zoom_in_group(window: MainWindow, group_name: str, block_name: str, scale: float) -> None:
+    """Centre on a block of one group, where several groups hold blocks of that name."""
+    design = window.document.design
+    group = next(g for g in design.groups.values() if g.name == group_name)
+    block = next(b for b in design.blocks.values() if b.name == block_name and b.group == group.id)
+    window.view.resetTransform()
+    window.view.scale(scale, scale)
+    window.view.centerOn(window.scene.blocks[block.id].sceneBoundingRect().center())
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
@@ -165,6 +175,32 @@ def main() -> int:
                 _zoom_on(window, ["enc1", "skip1"], 0.62),
                 _select(window, "skip2"),
             ),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "gpt_small.json",
+            out_dir / "gpt_small.png",
+            lambda window: (
+                _hide_palettes(window),
+                _zoom_in_group(window, "block1", "add1", 1.6),
+                _select(window, "attn"),
+                _show_tab(window, "code"),
+            ),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "vit_small.json",
+            out_dir / "vit_small.png",
+            lambda window: (_select(window, "cls_token"), _show_tab(window, "model")),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "lstm_classifier.json",
+            out_dir / "lstm_classifier.png",
+            lambda window: (_select(window, "lstm"), _show_tab(window, "code")),
         )
         _shot(
             app,

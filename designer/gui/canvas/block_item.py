@@ -47,6 +47,9 @@ class PortItem(QGraphicsEllipseItem):
         self.setToolTip(f"{what}\n{help}" if help else what)
 
 
+_TEXT_LEFT = 14.0
+_PORT_LABEL_WIDTH = 30.0
+"""Room a column of port names takes inside the block (``value``, ``h_n`` at 6.5 pt)."""
 _PAD = style.PORT_RADIUS + 2
 _BOUNDS = QRectF(-_PAD, -2, style.BLOCK_WIDTH + 2 * _PAD, style.BLOCK_HEIGHT + 4)
 """Every block's bounding rectangle; shared, so never changed in place."""
@@ -68,6 +71,7 @@ class BlockItem(QGraphicsItem):
         self._ports_shown = True
         self.outputs: dict[str, PortItem] = {}
         self._port_labels: list[tuple[QPointF, str, bool]] = []
+        self._text_left, self._text_width = _TEXT_LEFT, style.BLOCK_WIDTH - _TEXT_LEFT - 6
         """Names drawn beside named ports: where, the text, whether it is an output."""
         self.has_error = False
         self.output_text = ""
@@ -137,16 +141,15 @@ class BlockItem(QGraphicsItem):
         self._paint_port_labels(painter)
         painter.setPen(style.TEXT)
         painter.setFont(_fonts().name)
-        text_rect = QRectF(14, 4, style.BLOCK_WIDTH - 20, 20)
+        text_rect = QRectF(self._text_left, 4, self._text_width, 20)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, self._name)
         painter.setFont(_fonts().summary)
         painter.setPen(style.MUTED_TEXT)
-        painter.drawText(
-            QRectF(14, 24, style.BLOCK_WIDTH - 20, 16), Qt.AlignmentFlag.AlignLeft, self._summary
-        )
+        summary_rect = QRectF(self._text_left, 24, self._text_width, 16)
+        painter.drawText(summary_rect, Qt.AlignmentFlag.AlignLeft, self._summary)
         if self.output_text:
             painter.drawText(
-                QRectF(14, 39, style.BLOCK_WIDTH - 20, 16),
+                QRectF(self._text_left, 39, self._text_width, 16),
                 Qt.AlignmentFlag.AlignLeft,
                 f"→ {self.output_text}",
             )
@@ -157,9 +160,9 @@ class BlockItem(QGraphicsItem):
             return
         painter.setFont(_fonts().port)
         painter.setPen(style.MUTED_TEXT)
-        width = 46.0
+        width = _PORT_LABEL_WIDTH
         for position, name, is_output in self._port_labels:
-            x = position.x() - width - style.PORT_RADIUS if is_output else style.PORT_RADIUS + 1
+            x = position.x() - width - style.PORT_RADIUS if is_output else 10.0
             align = Qt.AlignmentFlag.AlignRight if is_output else Qt.AlignmentFlag.AlignLeft
             rect = QRectF(x, position.y() - 6, width, 12)
             painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, name)
@@ -193,6 +196,13 @@ class BlockItem(QGraphicsItem):
             *(self.outputs.items() if kind.several_outputs else ()),
         ]
         self._port_labels = [(item.pos(), name, item.is_output) for name, item in labelled]
+        # the name and sizes move aside for the port names, which sit just inside the edge
+        left = any(not is_output for _, _, is_output in self._port_labels)
+        right = any(is_output for _, _, is_output in self._port_labels)
+        self._text_left = _TEXT_LEFT + (_PORT_LABEL_WIDTH if left else 0.0)
+        self._text_width = (
+            style.BLOCK_WIDTH - self._text_left - 6 - (_PORT_LABEL_WIDTH if right else 0.0)
+        )
 
     def _column(
         self, block_id: str, ports: tuple[str, ...], is_output: bool, helps: dict[str, str]
