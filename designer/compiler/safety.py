@@ -44,17 +44,20 @@ any of them runs more of the same checked code or torch's layers, and nothing el
 The module then runs with :func:`module_builtins` as its ``__builtins__``: the builtins above,
 ``super``, ``__build_class__`` for its classes, ``isinstance``, ``iter`` and ``len`` (which
 torch.compile guards through the generated frame's builtins), and an ``__import__`` that grants
-only the four imports, so a construct that ever slipped past the check would find no ``exec``,
-``open`` or ``__import__`` to call.
+only the four imports to its ``import`` statements (torch's own imports, made by C code while
+an operation runs, pass through), so a construct that ever slipped past the check would find no
+``exec``, ``open`` or ``__import__`` to call.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import dis
 import functools
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any, Final
 
 from torch import nn
@@ -150,10 +153,27 @@ def _import_allowed(
     fromlist: Sequence[str] | None = (),
     level: int = 0,
 ) -> ModuleType:
+    """The generated module's ``__import__``: its ``import`` statements get the four imports.
+
+    C code finds ``__import__`` in the builtins of the Python frame it runs under, so torch's
+    own lazy imports, made while an operation of a generated ``forward`` runs (``x + x`` on
+    meta imports ``torch._library.simple_registry`` the first time), come here too. Only an
+    ``import`` statement executing in the calling frame is generated code asking.
+    """
+    if not _is_import_statement(sys._getframe(1)):
+        return builtins.__import__(name, globals, locals, fromlist or (), level)
     names = _RUNTIME_IMPORTS.get(name)
     if level != 0 or names is None or not set(fromlist or ()) <= names:
         raise ImportError(f"generated code may not import {name}")
     return builtins.__import__(name, globals, locals, fromlist or (), level)
+
+
+_IMPORT_NAME: Final = dis.opmap["IMPORT_NAME"]
+
+
+def _is_import_statement(frame: FrameType) -> bool:
+    """Whether ``frame`` is executing an ``import`` (rather than calling into C that imports)."""
+    return frame.f_code.co_code[frame.f_lasti] == _IMPORT_NAME
 
 
 @functools.cache

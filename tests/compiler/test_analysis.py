@@ -21,6 +21,7 @@ from designer.graph import (
     ACTIVATIONS_BY_KEY,
     Block,
     Design,
+    block_kind,
     check_design,
     dumps_design,
     load_design,
@@ -168,18 +169,12 @@ def _layer_call(block: Block) -> str:
             return "dec_block("
         case "linear_stack":
             return "nn.Linear("
-    return {
-        "conv2d": "nn.Conv2d(",
-        "conv_transpose2d": "nn.ConvTranspose2d(",
-        "linear": "nn.Linear(",
-        "batch_norm1d": "nn.BatchNorm1d(",
-        "batch_norm2d": "nn.BatchNorm2d(",
-        "max_pool2d": "nn.MaxPool2d(",
-        "avg_pool2d": "nn.AvgPool2d(",
-        "adaptive_avg_pool2d": "nn.AdaptiveAvgPool2d(",
-        "dropout": "nn.Dropout(",
-        "upsample": "nn.Upsample(",
-    }[block.kind]
+    kind = block_kind(block.kind)
+    if kind.torch_class is not None:
+        return f"nn.{kind.torch_class}("
+    if block.kind == "torch_layer":
+        return f"nn.{params['class_name']}("
+    return ""  # a tensor operation or a learned tensor: its code is tested with its kind
 
 
 def check_places(design: Design, compiled: CompiledDesign, model: nn.Module) -> None:
@@ -207,21 +202,21 @@ def check_places(design: Design, compiled: CompiledDesign, model: nn.Module) -> 
         flat = " ".join(text.split()).replace("( ", "(").replace(" )", ")")
         if place.attribute is not None:
             assert f"self.{place.attribute} = " in text, where
-            assert place.module_path is not None
-            assert place.module_path.rpartition(".")[2] == place.attribute == block.name, where
+            if place.module_path is None:  # an attribute that is no module: a learned tensor
+                assert becomes_no_module(block), where
+            else:
+                assert place.module_path.rpartition(".")[2] == place.attribute == block.name, where
         else:
             assert _layer_call(block) in flat, where
         if place.module_path is not None:
             assert place.module_path in modules, where
             assert type(modules[place.module_path]).__name__ in type_names(block), where
         else:
-            assert block.kind in NO_MODULE or block.params.get("functional"), where
+            assert becomes_no_module(block), where
         if block.kind == "input":  # its argument: its name, made safe (``input_``, ``x_1``)
             assert place.class_name == compiled.class_name, where
             assert re.search(rf"\b{re.escape(block.name)}\w*: torch\.Tensor", flat), where
 
-
-NO_MODULE = frozenset({"input", "output", "add", "concat"})
 
 
 def type_names(block: Block) -> set[str]:
@@ -231,6 +226,12 @@ def type_names(block: Block) -> set[str]:
     if block.kind in ("conv_block", "dec_block"):
         return {"Sequential"}
     return {_layer_call(block).removeprefix("nn.").removesuffix("(")}
+
+
+def becomes_no_module(block: Block) -> bool:
+    """Ends, merges, tensor operations, functional blocks, and learned tensors (parameters)."""
+    kind = block_kind(block.kind)
+    return not kind.becomes_module(block.params) or block.kind == "learned_tensor"
 
 
 def test_every_block_has_its_place(example: tuple[Design, ModelAnalysis, nn.Module]) -> None:

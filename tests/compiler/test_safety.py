@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -322,3 +324,24 @@ def test_a_design_smuggling_code_through_a_class_name_is_refused() -> None:
     design._class_name = "Net(nn.Module):\n    pass\nimport os\nclass X"  # bypass on purpose
     with pytest.raises(UnsafeSourceError, match="model class name 'Net\\(nn.Module"):
         compile_design(design)
+
+
+def test_torchs_own_lazy_imports_pass_while_generated_code_runs() -> None:
+    """C code imports through the builtins of the frame it runs under: ``x + x`` on meta, first
+    thing in a fresh process, imports ``torch._library.simple_registry`` from inside torch.
+    The restricted ``__import__`` refuses only ``import`` statements of the generated code."""
+    script = (
+        "from designer.graph import Design\n"
+        "from designer.compiler.analysis import analyse_design\n"
+        "d = Design()\n"
+        "x = d.add_block('input', name='x', params={'shape': [1, 8]})\n"
+        "a = d.add_block('add', name='a')\n"
+        "o = d.add_block('output', name='o')\n"
+        "d.connect(x.id, a.id, 'in0'); d.connect(x.id, a.id, 'in1'); d.connect(a.id, o.id)\n"
+        "print(analyse_design(d).source.count('return x + x'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"

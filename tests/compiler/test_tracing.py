@@ -47,6 +47,13 @@ TRACES_NOT_KEPT: Final = re.compile(
     re.DOTALL,
 )
 """Export's warning that what a keep_outputs stack keeps in forward() is not in the graph."""
+RECURRENT_WEIGHTS_REASSIGNED: Final = re.compile(
+    r"The tensor attributes? (self\.[\w.]*_flat_weights\[\d+\](, )?)+ (was|were) assigned "
+    r"during export\..*",
+    re.DOTALL,
+)
+"""torch's own warning as it exports an LSTM, GRU or RNN: their forward re-lists their weights
+(``_flat_weights``); the exported program still computes the same outputs (tested)."""
 
 
 def live_model(design: Design) -> nn.Module:
@@ -81,8 +88,9 @@ def export(design: Design, model: nn.Module) -> torch.export.ExportedProgram:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         program = torch.export.export(model, inputs, dynamic_shapes=dynamic_shapes)
-    for warning in caught:  # the one warning expected: traces are not part of the graph
-        assert TRACES_NOT_KEPT.fullmatch(str(warning.message)), str(warning.message)
+    for warning in caught:  # traces are not part of the graph; recurrent layers' own warning
+        text = str(warning.message)
+        assert TRACES_NOT_KEPT.fullmatch(text) or RECURRENT_WEIGHTS_REASSIGNED.fullmatch(text), text
     return program
 
 

@@ -68,8 +68,8 @@ class TestBlocks:
             design.add_block("linear", block_id="b41")
 
     def test_unknown_kind_lists_the_known_ones(self) -> None:
-        with pytest.raises(UnknownBlockKindError, match="'conv3d'.*conv_block"):
-            Design().add_block("conv3d")
+        with pytest.raises(UnknownBlockKindError, match="'conv4d'.*conv_block"):
+            Design().add_block("conv4d")
 
     def test_bad_parameter_names_the_parameter_and_value(self) -> None:
         design = Design()

@@ -29,16 +29,18 @@ def assert_paths_match_the_model(design: Design) -> None:
     for block_id, block in design.blocks.items():
         path = paths.blocks[block_id]
         module = modules.get(path)
-        if module is None:  # no module of its own: an end, a merge or a function call
-            assert block.kind in ("input", "output", "add", "concat") or block.params.get(
-                "functional"
-            ), f"{design.describe(block_id)} is not in named_modules()"
+        if module is None:  # no module of its own: an end, a merge, a tensor operation, a
+            # function call or a learned tensor (a parameter)
+            kind = CATALOGUE[block.kind]
+            assert not kind.becomes_module(block.params) or block.kind == "learned_tensor", (
+                f"{design.describe(block_id)} is not in named_modules()"
+            )
             continue
         parameters = sum(parameter.numel() for parameter in module.parameters())
         assert parameters == report.results[block_id].parameters, design.describe(block_id)
         kind = CATALOGUE[block.kind]
-        if kind.category in ("Layers", "Pooling") and kind.name != "activation":
-            assert type(module).__name__ == kind.label, design.describe(block_id)
+        if kind.torch_class is not None:
+            assert type(module).__name__ == kind.torch_class, design.describe(block_id)
     for group_id, path in paths.groups.items():
         if any(design.blocks[b].group == group_id for b in design.blocks):
             assert isinstance(modules.get(path), nn.Module), path
