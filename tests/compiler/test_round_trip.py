@@ -228,7 +228,9 @@ def test_the_strategy_draws_every_kind_and_valid_designs() -> None:
     checked = {"valid": 0, "all": 0}
 
     @settings(
-        max_examples=150,  # in every profile: fewer draws miss kinds, and this guards them
+        # in every profile: fewer draws miss kinds (some 75, a few reached from one rank
+        # only, and hypothesis's draws are far from uniform), and this guards them
+        max_examples=500,
         deadline=None,
         derandomize=True,  # the same draws each run: a guard that must not flake
         suppress_health_check=list(HealthCheck),
