@@ -218,7 +218,6 @@ def check_places(design: Design, compiled: CompiledDesign, model: nn.Module) -> 
             assert re.search(rf"\b{re.escape(block.name)}\w*: torch\.Tensor", flat), where
 
 
-
 def type_names(block: Block) -> set[str]:
     """The module types a block may become."""
     if block.kind.endswith("_stack"):
