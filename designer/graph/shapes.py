@@ -203,6 +203,7 @@ class ShapeChecker:
                 or old.shape != new.shape
                 or old.inputs != new.inputs
                 or old.other_outputs != new.other_outputs
+                or old.indices != new.indices
             ):
                 for successor in design.graph.successors(block_id):
                     heapq.heappush(queue, (position[successor], successor))

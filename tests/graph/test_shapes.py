@@ -274,3 +274,21 @@ def _reaches(design: Design, source: str, target: str) -> bool:
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda path: path.stem)
 def test_examples_check_clean(path: object) -> None:
     assert check_design(load_design(path)).ok  # type: ignore[arg-type]
+
+
+def test_switching_an_input_to_indices_rechecks_what_it_feeds() -> None:
+    """Whether a value holds token indices travels like its shape: an input switched to int64
+    (and back) re-checks the blocks downstream even though no shape changed."""
+    design = Design()
+    x = design.add_block("input", name="x", params={"shape": [1, 8]})
+    fc = design.add_block("linear", name="fc")
+    out = design.add_block("output", name="out")
+    design.connect(x.id, fc.id)
+    design.connect(fc.id, out.id)
+    checker = ShapeChecker(design)
+    assert checker.check().ok
+    design.set_param(x.id, "dtype", "int64")
+    assert [p.block_id for p in checker.check().problems] == [fc.id]
+    design.set_param(x.id, "dtype", "float32")
+    assert checker.check().ok
+    checker.close()
