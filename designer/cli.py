@@ -4,7 +4,8 @@
 ``compile`` prints or writes the generated module; ``summary`` prints the model and a table of
 its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program;
 ``bench`` times the forward pass on a device (in a worker process) and prints the figures;
-``kinds`` lists every kind of block with its ports and parameters.
+``kinds`` lists every kind of block with its ports and parameters; ``render`` draws the
+canvas to an SVG or PNG without a window.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
 read or the command can't be done (one line on stderr, never a traceback), 141 when whoever
 reads the output stops early (``| head``), as for a process ended by SIGPIPE.
@@ -67,8 +68,29 @@ def _parser() -> argparse.ArgumentParser:
         "ports, and parameters (type, default, range or choices, help).",
     )
     kinds.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    _add_render_command(commands)
     _add_compiling_commands(commands)
     return parser
+
+
+def _add_render_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    render = commands.add_parser(
+        "render",
+        help="draw the design as the canvas shows it, to an .svg or .png, without a window",
+        description="Draw a design's canvas (blocks, shapes on the edges, groups; shape "
+        "errors in red) to an image, with the app's own drawing code. Exit 0: written; "
+        "2: the file can't be read or the image can't be written.",
+    )
+    render.add_argument("design", help="a design file (.json)")
+    render.add_argument(
+        "-o", "--output", required=True, type=Path, help="the image to write (.svg or .png)"
+    )
+    render.add_argument(
+        "--collapsed", action="store_true", help="collapse every top-level group to one box"
+    )
+    render.add_argument(
+        "--scale", type=float, default=2.0, help="PNG pixels per canvas unit (2, for crisp text)"
+    )
 
 
 def _add_compiling_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -174,6 +196,46 @@ def _check_design_file(path: str, as_json: bool) -> int:
     else:
         print(report_text(design, report))
     return EXIT_OK if report.ok else EXIT_SHAPE_ERRORS
+
+
+def _render(arguments: argparse.Namespace) -> int:
+    """``render``: the design drawn headless; every failure is one line and exit 2."""
+    try:
+        return _render_design_file(arguments)
+    except BrokenPipeError:
+        raise
+    except Exception as error:  # a bug of ours: one line, the traceback in the log (-v)
+        log.debug("unexpected failure", exc_info=True)
+        return _fail(f"{arguments.design}: unexpected {type(error).__name__}: {error}")
+
+
+def _render_design_file(arguments: argparse.Namespace) -> int:
+    output: Path = arguments.output
+    if not 0 < arguments.scale <= 8:
+        return _fail(f"--scale {arguments.scale:g}: give a number above 0, at most 8")
+    if not _has_screen():  # chosen before Qt starts: drawing needs no screen
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from designer.graph.errors import DesignError
+    from designer.gui import diagram
+    from designer.gui.document import DesignDocument
+    from designer.gui.files import read_design
+
+    try:
+        diagram.image_type(output)
+        if _overwrites_design(arguments, [output]):
+            return _fail(f"{output}: that is the design file; write the image elsewhere")
+        diagram.ensure_application()
+        document = DesignDocument(read_design(Path(arguments.design)))
+        collapsed = diagram.top_level_groups(document.design) if arguments.collapsed else []
+        diagram.write_diagram(document, output, collapsed=collapsed, scale=arguments.scale)
+    except diagram.DiagramError as error:
+        return _fail(str(error))
+    except DesignFileError as error:
+        return _fail(design_error_line(arguments.design, error))
+    except DesignError as error:
+        return _fail(f"{arguments.design}: {error}")
+    print(f"wrote {output}")
+    return EXIT_OK
 
 
 def _compile(path: str) -> tuple[Design, CompiledDesign]:
@@ -365,7 +427,7 @@ _COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-_COMMANDS = frozenset({"check", "kinds", *_COMPILING})
+_COMMANDS = frozenset({"check", "kinds", "render", *_COMPILING})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -395,6 +457,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _check(arguments.design, arguments.json)
     if arguments.command == "kinds":
         return _kinds(arguments.json)
+    if arguments.command == "render":
+        return _render(arguments)
     if arguments.command in _COMPILING:
         return _run_compiling(_COMPILING[arguments.command], arguments)
     raise AssertionError(f"unhandled command {arguments.command}")  # argparse refuses others

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -31,6 +32,7 @@ from designer.graph.edits import Ungroup
 from designer.gui.canvas import mime
 from designer.gui.canvas.scene import DesignScene
 from designer.gui.canvas.view import CanvasView
+from designer.gui.diagram import DiagramError, write_diagram
 from designer.gui.docks import add_dock
 from designer.gui.document import DesignDocument
 from designer.gui.file_controller import FileController
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         self._action("open", "&Open…", files.open, keys.Open, icons.SP_DialogOpenButton)
         self._action("save", "&Save", files.save, keys.Save, icons.SP_DialogSaveButton)
         self._action("save_as", "Save &As…", files.save_as, keys.SaveAs)
+        self._action("export_diagram", "Export &Diagram…", self.export_diagram)
         self._action("quit", "&Quit", self.close, keys.Quit)
         stack = self.document.undo_stack
         undo = stack.createUndoAction(self, "&Undo")
@@ -175,6 +178,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([named["save"], named["save_as"]])
         file_menu.addMenu(self.model_docks.export_menu)
+        file_menu.addAction(named["export_diagram"])
         file_menu.addSeparator()
         file_menu.addAction(named["quit"])
         edit = self.menuBar().addMenu("&Edit")
@@ -340,6 +344,26 @@ class MainWindow(QMainWindow):
         if plan:
             self.scene.try_edit("Auto-layout", plan)
         self.view.fit()
+
+    def ask_diagram_path(self, suggestion: Path) -> Path | None:
+        images = "SVG images (*.svg);;PNG images (*.png)"
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export diagram", str(suggestion), images)
+        return Path(chosen) if chosen else None
+
+    def export_diagram(self) -> bool:
+        """The canvas as an .svg or .png, as it shows (collapsed groups stay collapsed)."""
+        path = self.ask_diagram_path(self.model_docks.export_suggestion(".svg"))
+        if path is None:
+            return False
+        path = path if path.suffix else path.with_suffix(".svg")
+        collapsed = [g for g in self.document.design.groups if self.scene.is_collapsed(g)]
+        try:
+            write_diagram(self.document, path, collapsed=collapsed)
+        except DiagramError as error:
+            self.files.show_error("Can't export diagram", str(error))
+            return False
+        self.show_message(f"Exported the diagram to {path}")
+        return True
 
     # --- window state ------------------------------------------------------------------------
 
