@@ -193,7 +193,12 @@ def main() -> int:
             workdir,
             examples / "vit_small.json",
             out_dir / "vit_small.png",
-            lambda window: (_select(window, "cls_token"), _show_tab(window, "model")),
+            lambda window: (
+                _hide_palettes(window),
+                _zoom_on(window, ["tokens_first", "cls_token", "pos_embed", "encoder"], 1.1),
+                _select(window, "cls_token"),
+                _show_tab(window, "model"),
+            ),
         )
         _shot(
             app,
