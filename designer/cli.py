@@ -3,7 +3,8 @@
 ``torch-designer check DESIGN.json`` prints every block's output shape and parameter count;
 ``compile`` prints or writes the generated module; ``summary`` prints the model and a table of
 its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program;
-``bench`` times the forward pass on a device (in a worker process) and prints the figures;
+``bench`` times the forward pass (or, with ``--mode train``, a training step) on a device (in a
+worker process) and prints the figures;
 ``kinds`` lists every kind of block with its ports and parameters; ``render`` draws the
 canvas to an SVG or PNG without a window.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
@@ -131,10 +132,13 @@ def _add_bench_command(
 ) -> None:
     bench = commands.add_parser(
         "bench",
-        help="time the forward pass on a device; print latency, throughput, FLOP/s, memory",
+        help="time the forward pass (or a training step) on a device; print latency, "
+        "throughput, FLOP/s, memory",
         description="Time a design's forward pass in a separate worker process: median and "
         "p10/p90 latency, throughput, FLOPs and achieved TFLOP/s (with the share of the GPU's "
-        f"peak where known), peak and parameter memory. {exits}",
+        "peak where known), peak and parameter memory. With --mode train: training steps "
+        "(zero_grad, forward, loss, backward, optimizer step), timed whole and by phase, with "
+        f"the memory of parameters, gradients and optimizer state. {exits}",
     )
     bench.add_argument("design", help="a design file (.json)")
     bench.add_argument(
@@ -155,6 +159,20 @@ def _add_bench_command(
         default=2.0,
         metavar="SECONDS",
         help="timing budget per batch size (2)",
+    )
+    bench.add_argument(
+        "--mode",
+        default="forward",
+        choices=("forward", "train"),
+        help="forward passes (forward), or training steps timed whole and by phase (train)",
+    )
+    bench.add_argument(
+        "--optimizer", choices=("sgd", "adamw"), help="train mode: the optimizer (sgd)"
+    )
+    bench.add_argument(
+        "--loss",
+        choices=("cross_entropy", "mse", "sum"),
+        help="train mode: the loss against a drawn target (cross_entropy)",
     )
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -302,13 +320,21 @@ def _export_command(arguments: argparse.Namespace) -> int:
 
 def _bench_command(arguments: argparse.Namespace) -> int:
     from designer.runtime import MeasureSettings, TorchWorker
-    from designer.runtime.report import results_json, results_table
+    from designer.runtime.report import (
+        results_json,
+        results_table,
+        train_results_json,
+        train_results_table,
+    )
 
     batches = _batch_sizes(arguments)
     if batches is None:
         return _fail(f"--sweep {arguments.sweep}: give whole numbers separated by commas: 1,8,32")
     if arguments.max_time <= 0:
         return _fail(f"--max-time {arguments.max_time:g}: give a number of seconds above 0")
+    train = arguments.mode == "train"
+    if not train and (arguments.optimizer or arguments.loss):
+        return _fail("--optimizer and --loss apply to --mode train")
     settings = MeasureSettings(
         device=arguments.device,
         dtype=arguments.dtype,
@@ -318,21 +344,29 @@ def _bench_command(arguments: argparse.Namespace) -> int:
         force=arguments.force,
         min_run_time=min(0.2, arguments.max_time),
         max_run_time=arguments.max_time,
+        mode=arguments.mode,
+        optimizer=arguments.optimizer or "sgd",
+        loss=arguments.loss or "cross_entropy",
     )
     # compiled here for the shape-error report and the class name; the worker compiles the
     # design it is sent once, itself
     design, compiled = _compile(arguments.design)
+    name = compiled.class_name
     progress = _progress_line if sys.stderr.isatty() else None
     try:
         with TorchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
-            results = worker.run(design, settings, on_progress=progress)
+            if train:
+                trained = worker.train(design, settings, on_progress=progress)
+                document = train_results_json(arguments.design, name, trained)
+                lines = train_results_table(name, trained)
+            else:
+                results = worker.run(design, settings, on_progress=progress)
+                document = results_json(arguments.design, name, results)
+                lines = results_table(name, results)
     finally:
         if progress is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
-    if arguments.json:
-        print(json.dumps(results_json(arguments.design, compiled.class_name, results), indent=2))
-    else:
-        print("\n".join(results_table(compiled.class_name, results)))
+    print(json.dumps(document, indent=2) if arguments.json else "\n".join(lines))
     return EXIT_OK
 
 

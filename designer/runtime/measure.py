@@ -9,12 +9,13 @@ first, compiling call is timed on its own and never enters the latency.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 import torch
 from torch import nn
@@ -42,6 +43,7 @@ from designer.units import format_bytes
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
+T = TypeVar("T")
 
 _PEAK_KEYS = {str(dtype).removeprefix("torch."): key for key, dtype in DTYPES.items()}
 """The design's dtype names ("float32") as the peak table names them ("fp32")."""
@@ -62,10 +64,7 @@ def measure_forward(
     ``settings.force``), and ``MeasurementError`` when the run fails for want of memory.
     """
     resolved = resolve_settings(settings)
-    if settings.channels_last and not has_4d_input(design):
-        raise RuntimeSettingsError(
-            "channels_last needs a 4-d (N x C x H x W) input; this design has none"
-        )
+    check_channels_last(design, settings)
     model = build_model(compiled)
     element_size = (resolved.autocast_dtype or torch_dtype(compiled.dtype)).itemsize
     estimates = {
@@ -74,32 +73,58 @@ def measure_forward(
     }
     if not settings.force:
         _check_fits(estimates, resolved.device)
+    model = materialized(model, resolved.device, channels_last=settings.channels_last)
+    return measure_each_batch(
+        resolved.batches,
+        resolved.device,
+        on_progress,
+        lambda step: _measure_batch(
+            model, compiled, design, settings, resolved, step, estimates[step.batch]
+        ),
+    )
+
+
+def measure_each_batch(
+    batches: tuple[int, ...],
+    device: torch.device,
+    on_progress: ProgressCallback | None,
+    measure: Callable[[Step], T],
+) -> list[T]:
+    """``measure`` for each batch size in turn, with progress; running out of memory becomes a
+    ``MeasurementError`` naming the batch size."""
+    report = on_progress or _no_progress
+    results = []
+    for done, batch in enumerate(batches):
+        report(Progress("measuring", batch, done, len(batches)))
+        step = Step(batch, done, len(batches), report)
+        results.append(_out_of_memory_guarded(batch, device, functools.partial(measure, step)))
+        report(Progress("measured", batch, done + 1, len(batches)))
+    return results
+
+
+def check_channels_last(design: Design, settings: MeasureSettings) -> None:
+    if settings.channels_last and not has_4d_input(design):
+        raise RuntimeSettingsError(
+            "channels_last needs a 4-d (N x C x H x W) input; this design has none"
+        )
+
+
+def materialized(model: nn.Module, device: torch.device, *, channels_last: bool) -> nn.Module:
+    """``model`` (built on meta) with real weights on ``device``; running out of memory
+    becomes a ``MeasurementError``."""
     try:
-        model = materialize(model, resolved.device)
-        if settings.channels_last:
+        model = materialize(model, device)
+        if channels_last:
             # Module.to takes memory_format (4-d weights only); older stubs don't say so
             to_memory_format = cast(Callable[..., nn.Module], model.to)
             model = to_memory_format(memory_format=torch.channels_last)
     except RuntimeError as error:
         if not _is_out_of_memory(error):
             raise
-        message = f"out of memory giving the model its weights on {resolved.device}"
     else:
-        report = on_progress or _no_progress
-        total = len(resolved.batches)
-        results = []
-        for done, batch in enumerate(resolved.batches):
-            report(Progress("measuring", batch, done, total))
-            step = _Step(batch, done, total, report)
-            results.append(
-                _measure_guarded(
-                    model, compiled, design, settings, resolved, step, estimates[batch]
-                )
-            )
-            report(Progress("measured", batch, done + 1, total))
-        return results
-    _release(resolved.device)
-    raise MeasurementError(message, batch=None)
+        return model
+    _release(device)
+    raise MeasurementError(f"out of memory giving the model its weights on {device}", batch=None)
 
 
 def _no_progress(progress: Progress) -> None:
@@ -107,7 +132,7 @@ def _no_progress(progress: Progress) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Step:
+class Step:
     """The batch size being measured, and how to report on it."""
 
     batch: int
@@ -133,29 +158,21 @@ def _check_fits(estimates: dict[int, MemoryEstimate], device: torch.device) -> N
             )
 
 
-def _measure_guarded(
-    model: nn.Module,
-    compiled: CompiledDesign,
-    design: Design,
-    settings: MeasureSettings,
-    resolved: ResolvedSettings,
-    step: _Step,
-    estimate: MemoryEstimate,
-) -> BatchResult:
-    """One batch size; running out of memory becomes a ``MeasurementError`` naming it."""
-    batch = step.batch
+def _out_of_memory_guarded(batch: int, device: torch.device, measure: Callable[[], T]) -> T:
+    """``measure()`` for one batch size; running out of memory becomes a ``MeasurementError``
+    naming it."""
     try:
-        return _measure_batch(model, compiled, design, settings, resolved, step, estimate)
+        return measure()
     except RuntimeError as error:
         if not _is_out_of_memory(error):
             raise
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         message = (
-            f"out of memory at batch {batch} on {resolved.device}"
+            f"out of memory at batch {batch} on {device}"
             + (f" ({first_line})" if first_line else "")
             + "; try a smaller batch"
         )
-    _release(resolved.device)  # the failed run's tensors went with the traceback
+    _release(device)  # the failed run's tensors went with the traceback
     raise MeasurementError(message, batch=batch)
 
 
@@ -165,7 +182,7 @@ def _measure_batch(
     design: Design,
     settings: MeasureSettings,
     resolved: ResolvedSettings,
-    step: _Step,
+    step: Step,
     estimate: MemoryEstimate,
 ) -> BatchResult:
     device = resolved.device
@@ -212,7 +229,19 @@ def _compile(
     device: torch.device,
     batch: int,
 ) -> tuple[Callable[..., object], float]:
-    """The compiled model, and the time of its first call (where compiling happens).
+    """The compiled model, and the time of its first call (where compiling happens)."""
+    return compile_timed(model, lambda runner: runner(*inputs), backend, device, batch)
+
+
+def compile_timed(
+    model: nn.Module,
+    first_call: Callable[[Callable[..., object]], object],
+    backend: str,
+    device: torch.device,
+    batch: int,
+) -> tuple[Callable[..., object], float]:
+    """The compiled model, and the time ``first_call(compiled model)`` takes (where compiling
+    happens).
 
     Dynamo is reset first, so each batch size compiles afresh and its time is its own.
     """
@@ -221,7 +250,7 @@ def _compile(
     synchronize(device)
     start = time.perf_counter()
     try:
-        compiled_model(*inputs)
+        first_call(compiled_model)
         synchronize(device)
     except Exception as error:
         if isinstance(error, RuntimeError) and _is_out_of_memory(error):

@@ -45,6 +45,75 @@ class BatchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class PhaseTiming:
+    """One phase of a training step, timed step by step with the device synchronised at its
+    start and end."""
+
+    median_s: float
+    p10_s: float
+    p90_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainPhases:
+    forward: PhaseTiming
+    """``zero_grad(set_to_none=True)``, the forward pass in train mode and the loss."""
+    backward: PhaseTiming
+    """The loss's backward pass (of the scaled loss with fp16)."""
+    step: PhaseTiming
+    """The optimizer's step (with fp16: unscaling, the step and the scaler's update)."""
+    runs: int
+    """Steps timed phase by phase."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingMemory:
+    """What training keeps besides activations, from the model alone (nothing measured)."""
+
+    parameter_bytes: int
+    """Trainable parameters (buffers not included)."""
+    gradient_bytes: int
+    """One gradient per trainable parameter, in its dtype."""
+    optimizer_state_bytes: int
+    """0 for plain SGD; AdamW's two moments: 2x the parameters (its step counts not
+    included: one number per tensor)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """One measured batch size of training steps."""
+
+    batch: int
+    device: str
+    device_name: str
+    dtype: str
+    """"fp32", or "bf16" / "fp16" under ``torch.autocast`` (fp16 with a ``GradScaler``)."""
+    channels_last: bool
+    compiled: bool
+    threads: int
+    optimizer: str
+    loss: str
+    median_s: float
+    """Median time of one whole training step, in seconds (timed as one call, without
+    synchronising between its phases)."""
+    p10_s: float
+    p90_s: float
+    runs: int
+    """Whole steps timed."""
+    throughput: float
+    """Samples per second: batch / median."""
+    compile_s: float | None
+    """The first (compiling) forward and backward with ``torch.compile``; None without it."""
+    phases: TrainPhases
+    memory: TrainingMemory
+    estimated_bytes: int
+    """The estimate checked before the run: parameters and buffers, gradients, optimizer state
+    and activations."""
+    peak_memory_bytes: int | None
+    """``max_memory_allocated`` over the run on CUDA; None elsewhere."""
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     """Where a run stands: streamed to the caller while it goes."""
 

@@ -9,6 +9,10 @@ import torch
 from designer.runtime.devices import check_batches, check_dtype, resolve_device
 from designer.runtime.errors import RuntimeSettingsError
 
+MODES = ("forward", "train")
+OPTIMIZERS = ("sgd", "adamw")
+LOSSES = ("cross_entropy", "mse", "sum")
+
 
 @dataclass(frozen=True, slots=True)
 class MeasureSettings:
@@ -32,6 +36,14 @@ class MeasureSettings:
     min_run_time: float = 0.2
     max_run_time: float = 2.0
     """... or this many seconds have gone by, per batch size."""
+    mode: str = "forward"
+    """"forward": forward passes in eval mode, no gradients; "train": training steps (zero_grad,
+    forward in train mode, loss, backward, optimizer step), timed whole and phase by phase."""
+    optimizer: str = "sgd"
+    """Train mode: "sgd" (plain, no momentum: no state) or "adamw" (two moments per weight)."""
+    loss: str = "cross_entropy"
+    """Train mode: "cross_entropy" (class targets; the output N x C or N x C x ...), "mse" (a
+    target of the output's shape) or "sum" (the output summed; no target)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,4 +68,13 @@ def resolve_settings(settings: MeasureSettings) -> ResolvedSettings:
             f"timing budget {settings.min_run_time}..{settings.max_run_time} s is not "
             "0 < min_run_time <= max_run_time"
         )
+    for name, value, choices in (
+        ("mode", settings.mode, MODES),
+        ("optimizer", settings.optimizer, OPTIMIZERS),
+        ("loss", settings.loss, LOSSES),
+    ):
+        if value not in choices:
+            raise RuntimeSettingsError(
+                f"unknown {name} '{value}'; choose one of {', '.join(choices)}"
+            )
     return ResolvedSettings(device, None if dtype is torch.float32 else dtype, batches)

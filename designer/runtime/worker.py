@@ -1,5 +1,5 @@
-"""Runs torch work in a separate, long-lived worker process: timed forward passes, and the
-app's model analysis (``print(model)``, module table, FLOPs) and exports.
+"""Runs torch work in a separate, long-lived worker process: timed forward passes and training
+steps, and the app's model analysis (``print(model)``, module table, FLOPs) and exports.
 
 A crash, an out-of-memory error, a hang or a ``torch.compile`` in the worker can't take the
 caller down: the caller gets a ``RunError`` and the next request starts a fresh worker. The
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
+from typing import Any
 
 from designer.compiler.analysis import ModelAnalysis
 from designer.graph import Design, dumps_design
@@ -30,7 +31,7 @@ from designer.runtime.errors import (
     RunTimeoutError,
     WorkerCrashedError,
 )
-from designer.runtime.results import BatchResult, Progress
+from designer.runtime.results import BatchResult, Progress, TrainResult
 from designer.runtime.settings import MeasureSettings
 from designer.runtime.worker_process import (
     AnalyseRequest,
@@ -104,13 +105,39 @@ class TorchWorker:
         on_progress: Callable[[Progress], None] | None = None,
         timeout_s: float | None = None,
     ) -> list[BatchResult]:
-        """Compile ``design`` (a ``Design`` or its file text) in the worker and measure it.
+        """Compile ``design`` (a ``Design`` or its file text) in the worker and time its forward
+        pass (``settings.mode`` "forward"; ``train`` times training steps).
 
         ``on_progress`` is called in this thread as progress arrives. ``timeout_s`` counts from
         when the worker is ready. Raises what ``measure_forward`` raises (same types, same
         messages), the compiler's errors as ``RunError``s whose message is the compiler's,
         ``WorkerCrashedError``, ``RunTimeoutError`` or ``RunCancelledError``.
         """
+        if settings.mode != "forward":
+            raise ValueError(f"run measures forward passes; train measures mode '{settings.mode}'")
+        return self._measure(design, settings, on_progress, timeout_s)
+
+    def train(
+        self,
+        design: Design | str,
+        settings: MeasureSettings,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        timeout_s: float | None = None,
+    ) -> list[TrainResult]:
+        """As ``run``, for training steps (``settings.mode`` "train"): raises what
+        ``measure_train_step`` raises."""
+        if settings.mode != "train":
+            raise ValueError(f"train measures training steps, not mode '{settings.mode}'")
+        return self._measure(design, settings, on_progress, timeout_s)
+
+    def _measure(
+        self,
+        design: Design | str,
+        settings: MeasureSettings,
+        on_progress: Callable[[Progress], None] | None,
+        timeout_s: float | None,
+    ) -> list[Any]:
         request = RunRequest(_design_text(design), settings)
         results = self._exchange(request, on_progress, timeout_s)
         if not isinstance(results, list):

@@ -7,8 +7,9 @@ the design says.
 
 Messages to the worker: a ``RunRequest``, ``AnalyseRequest`` or ``ExportRequest``, or None to
 stop. Messages back: ``("ready", pid)`` once torch is imported, then per request any number of
-``("progress", Progress)`` and one of ``("result", ...)`` (a list of ``BatchResult``, a
-``ModelAnalysis``, or the list of paths an export wrote) or ``("error", ErrorReport)``.
+``("progress", Progress)`` and one of ``("result", ...)`` (a list of ``BatchResult``, or of
+``TrainResult`` in train mode, a ``ModelAnalysis``, or the list of paths an export wrote) or
+``("error", ErrorReport)``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import signal
 import warnings
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from designer.runtime.errors import (
     MeasurementError,
@@ -28,6 +29,9 @@ from designer.runtime.errors import (
     TooLargeError,
 )
 from designer.runtime.settings import MeasureSettings
+
+if TYPE_CHECKING:
+    from designer.runtime.results import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -199,12 +203,16 @@ def _run(request: RunRequest, connection: Sender) -> object:
     from designer.runtime.measure import measure_forward
 
     design = loads_design(request.design_json)
-    return measure_forward(
-        compile_design(design),
-        design,
-        request.settings,
-        on_progress=lambda progress: connection.send(("progress", progress)),
-    )
+    compiled = compile_design(design)
+
+    def send_progress(progress: Progress) -> None:
+        connection.send(("progress", progress))
+
+    if request.settings.mode == "train":
+        from designer.runtime.train_step import measure_train_step
+
+        return measure_train_step(compiled, design, request.settings, send_progress)
+    return measure_forward(compiled, design, request.settings, on_progress=send_progress)
 
 
 def _quiet(log_level: int) -> None:
