@@ -79,6 +79,7 @@ class Inspector(QScrollArea):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(_ERROR_STYLE)
         self.output, self.problems = QLabel(), QLabel()
+        self.output.setWordWrap(True)  # several outputs (an LSTM's h_n, c_n) make a long line
         self.problems.setWordWrap(True)
         self.path_note = QLabel()
         self.path_note.setWordWrap(True)

@@ -64,3 +64,10 @@ def test_the_inspector_lists_every_output(window: MainWindow) -> None:
     window.document.check_now()
     window.scene.select_blocks(["lstm"])
     assert window.inspector.output.text().startswith("2x7x12, h_n 1x2x12, c_n 1x2x12")
+
+
+def test_the_inspector_wraps_a_long_output_line(window: MainWindow) -> None:
+    open_design(window, recurrent_design())
+    window.document.check_now()
+    window.scene.select_blocks(["lstm"])
+    assert window.inspector.output.wordWrap()
