@@ -9,7 +9,8 @@ a sentence a person can act on. A test cross-checks every rule against torch on 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, cast
 
@@ -501,19 +502,24 @@ def upsample_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     return (*shape[:-2], sizes[0], sizes[1])
 
 
+def axis(name: str, value: int, rank: int) -> int:
+    """Dim ``value`` (parameter ``name``) counted from the front, or a refusal naming the
+    input's rank."""
+    counted = value + rank if value < 0 else value
+    if not 0 <= counted < rank:
+        raise ShapeRuleError(
+            f"{name} {value} is outside a {rank}-d input",
+            expected=f"{name} from {-rank} to {rank - 1}",
+            received=f"{name} {value}",
+        )
+    return counted
+
+
 def flatten_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
     rank = len(shape)
     start, end = _int(params, "start_dim"), _int(params, "end_dim")
-    first = start + rank if start < 0 else start
-    last = end + rank if end < 0 else end
-    for name, given, normal in (("start_dim", start, first), ("end_dim", end, last)):
-        if not 0 <= normal < rank:
-            raise ShapeRuleError(
-                f"{name} {given} is outside a {rank}-d input",
-                expected=f"{name} from {-rank} to {rank - 1}",
-                received=f"{name} {given}",
-            )
+    first, last = axis("start_dim", start, rank), axis("end_dim", end, rank)
     if first > last:
         raise ShapeRuleError(
             f"start_dim {start} comes after end_dim {end} in a {rank}-d input",
@@ -523,39 +529,56 @@ def flatten_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     return (*shape[:first], math.prod(shape[first : last + 1]), *shape[last + 1 :])
 
 
-def add_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+@dataclass(frozen=True, slots=True)
+class BroadcastClash:
+    """Two sizes that neither match nor are 1, at ``dim`` of the shapes aligned at the end."""
+
+    dim: int
+    first: int
+    second: int
+
+
+def broadcast(first: Shape, second: Shape) -> Shape | BroadcastClash:
+    """Torch's broadcasting of two shapes: aligned at the end, each size equal or 1."""
+    rank = max(len(first), len(second))
+    left = (1,) * (rank - len(first)) + first
+    right = (1,) * (rank - len(second)) + second
+    for dim, (a, b) in enumerate(zip(left, right, strict=True)):
+        if a != b and 1 not in (a, b):
+            return BroadcastClash(dim, a, b)
+    return tuple(max(a, b) for a, b in zip(left, right, strict=True))
+
+
+def broadcast_all(inputs: Sequence[Shape], clash_text: Callable[[Shape, Shape], str]) -> Shape:
+    """Every input broadcast in turn (a merge's); ``clash_text(so_far, shape)`` begins the
+    refusal of the first that doesn't broadcast, which is then blamed on its port."""
     result: Shape = inputs[0]
     for port_index, shape in enumerate(inputs[1:], start=1):
-        rank = max(len(result), len(shape))
-        left = (1,) * (rank - len(result)) + result
-        right = (1,) * (rank - len(shape)) + shape
-        merged: list[int] = []
-        for dim, (a, b) in enumerate(zip(left, right, strict=True)):
-            if a != b and 1 not in (a, b):
-                raise ShapeRuleError(
-                    f"can't add {shape_text(shape)} to {shape_text(result)}: "
-                    f"dim {dim} is {b} against {a} (sizes must match or be 1)",
-                    expected=f"{shape_text(result)} or a shape that broadcasts to it",
-                    received=shape_text(shape),
-                    port_index=port_index,
-                )
-            merged.append(max(a, b))
-        result = tuple(merged)
+        merged = broadcast(result, shape)
+        if isinstance(merged, BroadcastClash):
+            raise ShapeRuleError(
+                f"{clash_text(result, shape)}: dim {merged.dim} is {merged.second} against "
+                f"{merged.first} (sizes must match or be 1)",
+                expected=f"{shape_text(result)} or a shape that broadcasts to it",
+                received=shape_text(shape),
+                port_index=port_index,
+            )
+        result = merged
     return result
+
+
+def add_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return broadcast_all(
+        inputs, lambda so_far, shape: f"can't add {shape_text(shape)} to {shape_text(so_far)}"
+    )
 
 
 def concat_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     first = inputs[0]
     rank = len(first)
     dim = _int(params, "dim")
-    axis = dim + rank if dim < 0 else dim
-    if not 0 <= axis < rank:
-        raise ShapeRuleError(
-            f"dim {dim} is outside a {rank}-d input",
-            expected=f"dim from {-rank} to {rank - 1}",
-            received=f"dim {dim}",
-        )
-    expected = "x".join("*" if index == axis else str(size) for index, size in enumerate(first))
+    along = axis("dim", dim, rank)
+    expected = "x".join("*" if index == along else str(size) for index, size in enumerate(first))
     total = 0
     for port_index, shape in enumerate(inputs):
         if len(shape) != rank:
@@ -566,7 +589,7 @@ def concat_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
                 port_index=port_index,
             )
         for other in range(rank):
-            if other != axis and shape[other] != first[other]:
+            if other != along and shape[other] != first[other]:
                 raise ShapeRuleError(
                     f"joining along dim {dim} needs every other dim to match, but dim {other} "
                     f"is {shape[other]} against {first[other]}",
@@ -574,8 +597,8 @@ def concat_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
                     received=shape_text(shape),
                     port_index=port_index,
                 )
-        total += shape[axis]
-    return (*first[:axis], total, *first[axis + 1 :])
+        total += shape[along]
+    return (*first[:along], total, *first[along + 1 :])
 
 
 # --- parameter counts ----------------------------------------------------------------------

@@ -20,23 +20,10 @@ def _concat_code(context: CodeContext) -> BlockCode:
 
 
 def _mul_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
-    """Torch's broadcasting: shapes aligned at the end, each size equal to the other or 1."""
-    result: Shape = inputs[0]
-    for port_index, shape in enumerate(inputs[1:], start=1):
-        rank = max(len(result), len(shape))
-        left = (1,) * (rank - len(result)) + result
-        right = (1,) * (rank - len(shape)) + shape
-        for dim, (a, b) in enumerate(zip(left, right, strict=True)):
-            if a != b and 1 not in (a, b):
-                raise ShapeRuleError(
-                    f"can't multiply {shape_text(result)} by {shape_text(shape)}: "
-                    f"dim {dim} is {b} against {a} (sizes must match or be 1)",
-                    expected=f"{shape_text(result)} or a shape that broadcasts to it",
-                    received=shape_text(shape),
-                    port_index=port_index,
-                )
-        result = tuple(max(a, b) for a, b in zip(left, right, strict=True))
-    return result
+    return rules.broadcast_all(
+        inputs,
+        lambda so_far, shape: f"can't multiply {shape_text(so_far)} by {shape_text(shape)}",
+    )
 
 
 def _matmul_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -62,18 +49,14 @@ def _matmul_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
             "(they must match)",
             f"{inner} in the second's {where}",
         )
-    batch: list[int] = []
-    left_batch, right_batch = left[:-2], right[:-2]
-    rank = max(len(left_batch), len(right_batch))
-    padded_left = (1,) * (rank - len(left_batch)) + left_batch
-    padded_right = (1,) * (rank - len(right_batch)) + right_batch
-    for a, b in zip(padded_left, padded_right, strict=True):
-        if a != b and 1 not in (a, b):
-            raise refuse(
-                f"the batch sizes {a} and {b} don't broadcast (they must match or be 1)",
-                f"batch dims that broadcast with {shape_text(left_batch)}",
-            )
-        batch.append(max(a, b))
+    left_batch = left[:-2]
+    batch = rules.broadcast(left_batch, right[:-2])
+    if isinstance(batch, rules.BroadcastClash):
+        raise refuse(
+            f"the batch sizes {batch.first} and {batch.second} don't broadcast "
+            "(they must match or be 1)",
+            f"batch dims that broadcast with {shape_text(left_batch)}",
+        )
     rows = (left[-2],) if len(first) > 1 else ()
     columns = (right[-1],) if len(second) > 1 else ()
     return (*batch, *rows, *columns)

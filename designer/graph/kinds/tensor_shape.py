@@ -56,18 +56,6 @@ def _dim(name: str, default: int, help: str) -> ParamSpec:
     return int_param(name, default, help, -8, 8)
 
 
-def _axis(name: str, value: int, rank: int) -> int:
-    """``value`` counted from the front, or a refusal naming the input's rank."""
-    axis = value + rank if value < 0 else value
-    if not 0 <= axis < rank:
-        raise ShapeRuleError(
-            f"{name} {value} is outside a {rank}-d input",
-            expected=f"{name} from {-rank} to {rank - 1}",
-            received=f"{name} {value}",
-        )
-    return axis
-
-
 def _list_text(values: Sequence[int]) -> str:
     return "[" + ", ".join(str(value) for value in values) + "]"
 
@@ -154,7 +142,7 @@ def _reshape_code(context: CodeContext) -> BlockCode:
 def _unflatten_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
     dim = _int(params, "dim")
-    axis = _axis("dim", dim, len(shape))
+    axis = rules.axis("dim", dim, len(shape))
     size, asked = count_text(shape[axis]), _sizes(params, "sizes")
     split = f"can't split dim {dim}, of size {size}, into"
     sizes = _infer_sizes(
@@ -202,8 +190,8 @@ def _permute_code(context: CodeContext) -> BlockCode:
 
 def _transpose_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
-    first = _axis("dim0", _int(params, "dim0"), len(shape))
-    second = _axis("dim1", _int(params, "dim1"), len(shape))
+    first = rules.axis("dim0", _int(params, "dim0"), len(shape))
+    second = rules.axis("dim1", _int(params, "dim1"), len(shape))
     swapped = list(shape)
     swapped[first], swapped[second] = shape[second], shape[first]
     return tuple(swapped)
@@ -220,7 +208,7 @@ def _transpose_code(context: CodeContext) -> BlockCode:
 
 def _squeeze_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
-    axis = _axis("dim", _int(params, "dim"), len(shape))
+    axis = rules.axis("dim", _int(params, "dim"), len(shape))
     return shape[:axis] + shape[axis + 1 :] if shape[axis] == 1 else shape
 
 
@@ -250,7 +238,7 @@ def _unsqueeze_code(context: CodeContext) -> BlockCode:
 def _select_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
     dim, index = _int(params, "dim"), _int(params, "index")
-    axis = _axis("dim", dim, len(shape))
+    axis = rules.axis("dim", dim, len(shape))
     size = shape[axis]
     if not -size <= index < size:
         raise ShapeRuleError(
@@ -277,7 +265,7 @@ def _slice_text(params: Params) -> str:
 def _slice_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
     dim = _int(params, "dim")
-    axis = _axis("dim", dim, len(shape))
+    axis = rules.axis("dim", dim, len(shape))
     stop = params["stop"]
     assert stop is None or isinstance(stop, int)
     kept = range(*slice(_int(params, "start"), stop, _int(params, "step")).indices(shape[axis]))
@@ -303,7 +291,7 @@ def _reduce_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     dims = _sizes(params, "dims")
     axes: list[int] = []
     for dim in dims:
-        axis = _axis("dim", dim, len(shape))
+        axis = rules.axis("dim", dim, len(shape))
         if axis in axes:
             raise ShapeRuleError(
                 f"dims {_list_text(dims)} name dim {axis} of a {len(shape)}-d input twice",
@@ -329,7 +317,7 @@ def _reduce(method: str) -> CodeRule:
 
 
 def _softmax_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
-    _axis("dim", _int(params, "dim"), len(inputs[0]))
+    rules.axis("dim", _int(params, "dim"), len(inputs[0]))
     return inputs[0]
 
 
