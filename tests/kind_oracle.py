@@ -19,10 +19,6 @@ from tests.reference_torch import TORCH_ERRORS, TorchOutcome
 
 Shape = tuple[int, ...]
 
-INTEGER_INPUTS = frozenset({"embedding"})
-"""Kinds whose input holds indices: the oracle feeds them integer tensors."""
-
-
 def _namespace(needs: Needs) -> dict[str, object]:
     namespace: dict[str, object] = {}
     exec(_imports(needs) + "\n\n" + "\n\n".join(_helpers(needs)), namespace)
@@ -30,7 +26,7 @@ def _namespace(needs: Needs) -> dict[str, object]:
 
 
 def _tensor(kind: BlockKind, shape: Shape, device: torch.device) -> torch.Tensor:
-    if kind.name in INTEGER_INPUTS:
+    if kind.takes_indices:  # an Embedding looks up integer indices
         return torch.zeros(shape, dtype=torch.long, device=device)
     return torch.empty(shape, device=device)
 
