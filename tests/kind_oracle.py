@@ -19,6 +19,7 @@ from tests.reference_torch import TORCH_ERRORS, TorchOutcome
 
 Shape = tuple[int, ...]
 
+
 def _namespace(needs: Needs) -> dict[str, object]:
     namespace: dict[str, object] = {}
     exec(_imports(needs) + "\n\n" + "\n\n".join(_helpers(needs)), namespace)
