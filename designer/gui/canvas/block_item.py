@@ -7,10 +7,13 @@ Moving it only moves the item: the scene turns finished drags into one undoable 
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -53,6 +56,10 @@ _PORT_LABEL_WIDTH = 30.0
 _PAD = style.PORT_RADIUS + 2
 _BOUNDS = QRectF(-_PAD, -2, style.BLOCK_WIDTH + 2 * _PAD, style.BLOCK_HEIGHT + 4)
 """Every block's bounding rectangle; shared, so never changed in place."""
+_NAME_ONLY_RECT = QRectF(11, 0, style.BLOCK_WIDTH - 11 - style.PORT_RADIUS - 2, style.BLOCK_HEIGHT)
+"""Where a name shown alone goes: between the colour strip and the output ports."""
+_NAME_ONLY_TALLEST = 44
+"""The largest font (pixels, in scene units) a name shown alone takes: one line in the block."""
 
 
 class BlockItem(QGraphicsItem):
@@ -136,7 +143,8 @@ class BlockItem(QGraphicsItem):
             painter.setBrush(port.brush())
             painter.drawEllipse(port.rect().translated(port.pos()))
         detail = option.levelOfDetailFromTransform(painter.worldTransform())
-        if detail < style.DETAIL_SCALE:
+        if detail < style.NAME_ONLY_SCALE:
+            self._paint_name_only(painter, detail)
             return
         self._paint_port_labels(painter)
         painter.setPen(style.TEXT)
@@ -153,6 +161,18 @@ class BlockItem(QGraphicsItem):
                 Qt.AlignmentFlag.AlignLeft,
                 f"→ {self.output_text}",
             )
+
+    def name_label(self, scale: float) -> ScaledLabel | None:
+        """The name as drawn alone at ``scale`` (below ``NAME_ONLY_SCALE``); None: not drawn."""
+        return scaled_label(self._name, scale, _NAME_ONLY_RECT.width(), _NAME_ONLY_TALLEST)
+
+    def _paint_name_only(self, painter: QPainter, scale: float) -> None:
+        label = self.name_label(scale)
+        if label is None:
+            return
+        painter.setPen(style.TEXT)
+        painter.setFont(label.font)
+        painter.drawText(_NAME_ONLY_RECT, Qt.AlignmentFlag.AlignCenter, label.text)
 
     def _paint_port_labels(self, painter: QPainter) -> None:
         """Named ports' names just inside the block's edge, beside their ports."""
@@ -237,3 +257,53 @@ def _fonts() -> _Fonts:
     if not _font_cache:
         _font_cache.append(_Fonts())
     return _font_cache[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ScaledLabel:
+    """A text to draw at one zoom: its font is sized in pixels of scene units."""
+
+    font: QFont
+    text: str
+
+    def screen_pixels(self, scale: float) -> float:
+        """The font's size (em) on screen at ``scale``."""
+        return self.font.pixelSize() * scale
+
+
+def scaled_label(
+    text: str, scale: float, width: float, tallest: int, *, bold: bool = False
+) -> ScaledLabel | None:
+    """``text`` in a font that shows ``style.NAME_PIXELS`` tall at ``scale``, or shrunk as far
+    as ``NAME_MIN_PIXELS`` to fit ``width`` (scene units), then elided in the middle (names end
+    in the number that tells them apart). The font is at most ``tallest`` scene units; None where
+    that shows under ``NAME_SMALLEST_PIXELS`` or only an ellipsis would fit."""
+    if scale <= 0 or tallest * scale < style.NAME_SMALLEST_PIXELS or not text:
+        return None
+    preferred = min(tallest, math.ceil(style.NAME_PIXELS / scale))
+    least = min(tallest, math.ceil(style.NAME_MIN_PIXELS / scale))
+    return _fitted_label(text, preferred, least, round(width), bold)
+
+
+@lru_cache(maxsize=8192)
+def _fitted_label(
+    text: str, preferred: int, least: int, width: int, bold: bool
+) -> ScaledLabel | None:
+    """Cached: a zoom step repaints every block, mostly with names it has measured before."""
+    font = _pixel_font(preferred, bold)
+    advance = QFontMetricsF(font).horizontalAdvance(text)
+    if advance <= width:
+        return ScaledLabel(font, text)
+    font = _pixel_font(max(least, math.floor(preferred * width / advance)), bold)
+    shown = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+    if len(shown.replace("…", "")) < 2:
+        return None
+    return ScaledLabel(font, shown)
+
+
+@lru_cache(maxsize=256)
+def _pixel_font(pixels: int, bold: bool) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(1, pixels))
+    font.setBold(bold)
+    return font

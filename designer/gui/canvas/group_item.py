@@ -19,11 +19,16 @@ from PySide6.QtWidgets import (
 
 from designer.graph import Group
 from designer.gui.canvas import style
+from designer.gui.canvas.block_item import ScaledLabel, scaled_label
 
 if TYPE_CHECKING:
     from designer.gui.canvas.scene import DesignScene
 
 _TOGGLE = QRectF(4, 4, 14, 14)
+_TITLE_LEFT = _TOGGLE.right() + 4
+_TITLE_TALLEST = round(style.GROUP_HEADER + style.GROUP_MARGIN) - 6
+"""A title drawn large when zoomed out keeps to the room above the members (and inside a
+collapsed box): the header and the margin."""
 
 
 class GroupItem(QGraphicsItem):
@@ -89,16 +94,39 @@ class GroupItem(QGraphicsItem):
         painter.setPen(QPen(border, 2.0 if self.isSelected() else 1.2, Qt.PenStyle.DashLine))
         painter.setBrush(QBrush(style.GROUP_FILL if not self.collapsed else style.BLOCK_FILL))
         painter.drawRoundedRect(self._rect, 8, 8)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_SCALE:
+        detail = option.levelOfDetailFromTransform(painter.worldTransform())
+        if detail < style.DETAIL_SCALE:
+            self._paint_scaled_title(painter, detail)
             return
         toggle = _TOGGLE.translated(self._rect.topLeft())
         painter.setBrush(QBrush(style.GROUP_BORDER))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawPolygon(_triangle(toggle, self.collapsed))
+        if detail < style.NAME_ONLY_SCALE:
+            self._paint_scaled_title(painter, detail)
+            return
         painter.setPen(style.GROUP_BORDER)
         painter.setFont(_header_font())
         header = QRectF(toggle.right() + 4, self._rect.top() + 3, self._rect.width() - 30, 18)
         painter.drawText(header, Qt.AlignmentFlag.AlignLeft, self.title())
+
+    def title_label(self, scale: float) -> ScaledLabel | None:
+        """The group's name (its class goes first) as drawn at ``scale`` below
+        ``NAME_ONLY_SCALE``; None: not drawn."""
+        room = min(float(_TITLE_TALLEST), self._rect.height() - 8)
+        width = self._rect.width() - _TITLE_LEFT - 8
+        return scaled_label(self.record.name, scale, width, int(room), bold=True)
+
+    def _paint_scaled_title(self, painter: QPainter, scale: float) -> None:
+        """Zoomed out, the title grows to stay readable, in the room above the members."""
+        label = self.title_label(scale)
+        if label is None:
+            return
+        painter.setPen(style.GROUP_BORDER)
+        painter.setFont(label.font)
+        top_left = self._rect.topLeft() + QPointF(_TITLE_LEFT, 3)
+        box = QRectF(top_left, QPointF(self._rect.right() - 8, top_left.y() + _TITLE_TALLEST))
+        painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label.text)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if _TOGGLE.translated(self._rect.topLeft()).contains(event.pos()):

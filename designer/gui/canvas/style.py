@@ -16,7 +16,23 @@ GROUP_HEADER: Final = 22.0
 COLLAPSED_WIDTH: Final = 170.0
 COLLAPSED_HEIGHT: Final = 44.0
 DETAIL_SCALE: Final = 0.4
-"""Below this zoom, blocks drop their text: it would be unreadable and costs frame time."""
+"""Below this zoom, edge labels and group toggles go: unreadable, and they cost frame time."""
+NAME_ONLY_SCALE: Final = 0.7
+"""Below this zoom a block shows its name only (and a group its title), in a font that grows as
+the zoom falls: its sizes and port names, under 8 px on screen by then, go first."""
+NAME_PIXELS: Final = 11.0
+"""How tall (em, screen pixels) a name shown alone is drawn where the block has room."""
+NAME_MIN_PIXELS: Final = 9.0
+"""The least a name shown alone shrinks to before it is elided instead."""
+NAME_SMALLEST_PIXELS: Final = 5.0
+"""Zoomed out so far that a name can't be this tall inside its block, it isn't drawn at all."""
+OVERVIEW_MAX_WIDTH: Final = 240
+OVERVIEW_MAX_HEIGHT: Final = 160
+OVERVIEW_MARGIN: Final = 12
+"""The overview's largest size and its distance from the canvas's corner, in screen pixels."""
+OVERVIEW_FILL: Final = QColor(244, 246, 247)
+OVERVIEW_BLOCK: Final = QColor("#85929e")
+OVERVIEW_GROUP: Final = QColor(40, 116, 166, 40)
 
 CATEGORY_COLOURS: Final = {category.name: QColor(category.colour) for category in CATEGORY_RECORDS}
 BLOCK_FILL: Final = QColor("#fdfefe")

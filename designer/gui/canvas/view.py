@@ -1,5 +1,6 @@
 """The view onto the scene: wheel zoom about the cursor, middle-drag or space-drag to pan,
-rubber-band selection, fit to view."""
+rubber-band selection, fit to view, and an overview map in the corner for a design that doesn't
+fit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from designer.gui.canvas.minimap import Minimap
 from designer.gui.canvas.scene import DesignScene
 
 ZOOM_STEP = 1.15
@@ -21,6 +23,7 @@ CANVAS = QRectF(-50_000, -50_000, 100_000, 100_000)
 class CanvasView(QGraphicsView):
     def __init__(self, scene: DesignScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
+        self.minimap = Minimap(self)  # first: setSceneRect below scrolls, which moves its frame
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -30,6 +33,8 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(CANVAS)
         self._pan_from: QPoint | None = None
         self._space_down = False
+        scene.document.changed.connect(self.minimap.design_changed)
+        scene.document.replaced.connect(self.minimap.invalidate)
 
     def canvas_scene(self) -> DesignScene:
         scene = self.scene()
@@ -72,6 +77,16 @@ class CanvasView(QGraphicsView):
         # zoom changes come from many places (wheel, fit, scale()): settle detail here
         self.canvas_scene().show_ports(self.transform().m11() >= PORT_SCALE)
         super().paintEvent(event)
+        self.minimap.view_changed(self.visible_area())
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt's name)
+        super().scrollContentsBy(dx, dy)
+        # before the frame is painted, so that the map's frame moves in the same pass
+        self.minimap.view_changed(self.visible_area())
+
+    def visible_area(self) -> QRectF:
+        """The part of the scene the viewport shows."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120
@@ -105,6 +120,8 @@ class CanvasView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        # a finished drag or a group collapsed by a click may have moved what the map shows
+        self.minimap.invalidate()
         if self._pan_from is not None:
             self._pan_from = None
             cursor = (
