@@ -14,7 +14,10 @@ file without positions) is saved to a temporary .json file. Then this prints:
 3. the time from a parameter edit (``out_channels`` of a conv block in the middle) to the
    changed label of the edge it feeds: ``document.edit`` then ``check_now()``, and end to end
    through the event loop, with the debounce of the shape check;
-4. frame times while panning, at full size (text drawn) and at fit-to-view zoom.
+4. frame times while panning, at full size (text drawn) and at fit-to-view zoom;
+5. Auto-Layout (Ctrl+L) of the design after its blocks were scattered: the layout alone
+   (``layered_positions``, no Qt) and end to end (the undoable move, every edge rerouted and
+   every label placed, events processed).
 
 Times use one clock (``perf_counter`` is ``CLOCK_MONOTONIC`` on Linux, shared by processes), the
 garbage collector runs as in the app (start-up objects frozen). The machine may be shared and
@@ -49,8 +52,8 @@ from timing import verdict
 
 from designer.graph import Design, load_design, save_design
 from designer.graph.edit_plans import layout_plan
-from designer.graph.edits import SetParam, apply_all
-from designer.graph.layout import lacks_positions
+from designer.graph.edits import MoveBlock, SetParam, apply_all
+from designer.graph.layout import lacks_positions, layered_positions
 from designer.gui.app import make_application
 from designer.gui.main_window import MainWindow
 from designer.text_table import text_table
@@ -69,6 +72,8 @@ FULL_SCALE = 1.0
 TARGET_OPEN_S = 1.5
 TARGET_EDIT_MS = 50.0
 TARGET_FRAME_MS = 16.0
+TARGET_LAYOUT_S = 1.0
+LAYOUT_RUNS = 5
 
 
 # --- a workaround for the Qt bindings ----------------------------------------------------------
@@ -470,6 +475,37 @@ def measure_pan(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LayoutResult:
+    compute: Stats
+    end_to_end: Stats
+
+
+def measure_layout(app: QApplication, window: MainWindow) -> LayoutResult:
+    """Scatter the blocks (one undoable move), then Ctrl+L; ``LAYOUT_RUNS`` times."""
+    document = window.document
+    compute: list[float] = []
+    end_to_end: list[float] = []
+    for run in range(LAYOUT_RUNS):
+        design = document.design
+        scatter = [
+            MoveBlock(block_id, (float((n * 7919 + run) % 97) * 50.0, float(n % 13) * 90.0))
+            for n, block_id in enumerate(sorted(design.blocks))
+        ]
+        document.edit("Scatter", scatter)
+        settle(app)
+        start = time.perf_counter()
+        layered_positions(design)
+        compute.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        window.auto_layout()
+        window.view.viewport().repaint()
+        app.processEvents()
+        end_to_end.append(time.perf_counter() - start)
+        keep_none_alive()
+    return LayoutResult(stats(compute), stats(end_to_end))
+
+
 def full_size(window: MainWindow, centre: QPointF) -> Callable[[], None]:
     def apply() -> None:
         window.view.resetTransform()
@@ -554,7 +590,11 @@ def print_header(big: Design, big_path: Path, lost: float) -> None:
 
 
 def print_report(
-    start: StartResult, opens: dict[int, OpenResult], edit: EditResult, pans: list[PanResult]
+    start: StartResult,
+    opens: dict[int, OpenResult],
+    edit: EditResult,
+    pans: list[PanResult],
+    layout: LayoutResult,
 ) -> None:
     print(
         f"\n1. First window, fresh interpreters ({WINDOW_RUNS} runs each, in turn), from launch "
@@ -678,6 +718,13 @@ def print_report(
             for p in pans
             for stat, value in (("median", p.frames.median), ("p90", p.frames.quantile(0.9)))
         ],
+        [
+            f"Auto-Layout (Ctrl+L) end to end, {BLOCKS} blocks",
+            f"< {TARGET_LAYOUT_S:g} s",
+            f"{layout.end_to_end.median:.3f} s (layout alone "
+            f"{layout.compute.median * 1e3:.0f} ms; min..max {layout.end_to_end.span(0)} ms)",
+            verdict(layout.end_to_end.median < TARGET_LAYOUT_S),
+        ],
     ]
     print("\nTargets (absolute times depend on this machine; the peers above are measured here)")
     show(["target", "goal", "measured", "verdict"], rows, right_aligned=1)
@@ -722,8 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             measure_pan(app, window, "full size (text drawn)", full_size(window, centre)),
             measure_pan(app, window, "fit to view", window.view.fit),
         ]
+        layout = measure_layout(app, window)
 
-    print_report(start, opens, edit, pans)
+    print_report(start, opens, edit, pans, layout)
     print(f"\ntotal run time {time.perf_counter() - started:.1f} s")
     return 0
 

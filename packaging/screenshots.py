@@ -179,6 +179,13 @@ def main() -> int:
         _shot(
             app,
             workdir,
+            examples / "resnet_small.json",
+            out_dir / "resnet_small.png",
+            lambda window: (_hide_palettes(window), window.view.fit(), _select(window, "pool")),
+        )
+        _shot(
+            app,
+            workdir,
             examples / "gpt_small.json",
             out_dir / "gpt_small.png",
             lambda window: (

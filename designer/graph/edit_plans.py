@@ -32,6 +32,15 @@ from designer.graph.layout import layered_positions
 from designer.graph.model import Edge
 from designer.graph.names import unique_name
 from designer.graph.params import describe_value
+from designer.graph.placement import (
+    Footprint,
+    Rect,
+    place_after,
+    place_beside_everything,
+    place_fragment,
+    place_in_edge,
+    place_near,
+)
 
 FRAGMENT_FORMAT: Final = "torch-designer-fragment"
 MAX_FRAGMENT_BLOCKS: Final = 10_000
@@ -87,14 +96,7 @@ def add_plan(
     """
     entry = block_kind(kind)
     new_id = design.unused_ids("b", 1)[0]
-    group = None
-    if splice_into is not None:
-        source, target = design.block(splice_into.source), design.block(splice_into.target)
-        group = source.group if source.group == target.group else None
-    elif after is not None:
-        group = design.block(after).group
-    if entry.end is not None:  # the ends stay at the top level
-        group = None
+    group = _new_block_group(design, kind, splice_into, after)
     plan: list[Edit] = [AddBlock(kind, position, group=group, block_id=new_id)]
     first_port = _first_input(kind)
     if splice_into is not None:
@@ -108,6 +110,48 @@ def add_plan(
     elif after is not None and first_port is not None:
         plan.append(Connect(after, new_id, first_port))
     return plan
+
+
+def placed_add_plan(
+    design: Design,
+    kind: str,
+    footprint: Footprint,
+    *,
+    wanted: tuple[float, float] | None = None,
+    splice_into: Edge | None = None,
+    after: str | None = None,
+) -> list[Edit]:
+    """``add_plan`` with the block put in free space (see ``placement``): between a spliced
+    edge's ends, its downstream moved right in the same plan when there is no room; right of
+    ``after``; else nearest ``wanted``; with none of them, right of the whole design."""
+    group = _new_block_group(design, kind, splice_into, after)
+    moves: Mapping[str, tuple[float, float]] = {}
+    if splice_into is not None:
+        placement = place_in_edge(design, footprint, splice_into, group=group)
+        position, moves = placement.position, placement.moves
+    elif after is not None:
+        position = place_after(design, footprint, after, group=group)
+    elif wanted is not None:
+        position = place_near(design, footprint, wanted, group=group)
+    else:
+        position = place_beside_everything(design, footprint)
+    plan = add_plan(design, kind, position, splice_into=splice_into, after=after)
+    return plan + [MoveBlock(block_id, moves[block_id]) for block_id in sorted(moves)]
+
+
+def _new_block_group(
+    design: Design, kind: str, splice_into: Edge | None, after: str | None
+) -> str | None:
+    """A spliced block joins the group its edge's ends share; one added after a block joins
+    that block's group; the ends (inputs and outputs) stay at the top level."""
+    if block_kind(kind).end is not None:
+        return None
+    if splice_into is not None:
+        source, target = design.block(splice_into.source), design.block(splice_into.target)
+        return source.group if source.group == target.group else None
+    if after is not None:
+        return design.block(after).group
+    return None
 
 
 def _first_input(kind: str) -> str | None:
@@ -191,14 +235,28 @@ def _json_value(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
-def paste_plan(design: Design, text: str, offset: tuple[float, float]) -> list[Edit]:
+def paste_plan(
+    design: Design,
+    text: str,
+    offset: tuple[float, float],
+    *,
+    footprint: Footprint | None = None,
+    visible: Rect | None = None,
+) -> list[Edit]:
     """Edits that add a copied fragment at the top level, renamed where names are taken.
+
+    The blocks keep their copied positions moved by ``offset``; given a ``footprint``, the
+    offset is first changed to the nearest that puts the fragment in free space, and into
+    ``visible`` (the part of the canvas in view) when it would land out of sight.
 
     The text comes from the clipboard, so it is checked like a design file: anything but the
     expected shape is refused with a ``DesignError``, and the blocks go through ``add_block``.
     """
     document = _parse_fragment(text)
     records, links = document["blocks"], document["edges"]
+    if footprint is not None:
+        copied = [(float(r["position"][0]), float(r["position"][1])) for r in records]
+        offset = place_fragment(design, footprint, copied, offset, visible)
     new_ids = design.unused_ids("b", len(records))
     taken = set(_top_level_names(design))
     plan: list[Edit] = []

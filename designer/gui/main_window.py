@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QRectF, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,8 +29,9 @@ from designer.graph.edit_plans import (
     pasted_ids,
 )
 from designer.graph.edits import Ungroup
+from designer.graph.placement import Rect
 from designer.gui.canvas import mime
-from designer.gui.canvas.scene import DesignScene
+from designer.gui.canvas.scene import PLACEMENT_FOOTPRINT, DesignScene
 from designer.gui.canvas.view import CanvasView
 from designer.gui.diagram import DiagramError, write_diagram
 from designer.gui.docks import add_dock
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "Torch Designer"
 PASTE_OFFSET = (40.0, 40.0)
+FOLLOW_MARGIN = 40
+"""View pixels kept between a block just added and the edge of the canvas."""
 CANVAS_ACTIONS = frozenset({"cut", "copy", "paste", "delete", "delete_plain", "select_all"})
 DELETE_PLAIN_KEYS = "Ctrl+Shift+Del"
 """Not Shift+Del: that is Cut on Windows and Linux desktops."""
@@ -87,6 +90,7 @@ class MainWindow(QMainWindow):
         self.scene.message.connect(self.show_message)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.block_palette.kind_activated.connect(self.add_after_selection)
+        self.scene.placed.connect(self._follow_placed)
         self.document.shapes_checked.connect(self._show_shape_status)
         self.document.path_changed.connect(self._update_title)
         self.document.replaced.connect(self._on_replaced)
@@ -191,6 +195,8 @@ class MainWindow(QMainWindow):
         edit.addActions([named["group"], named["ungroup"]])
         view = self.menuBar().addMenu("&View")
         view.addActions([named[n] for n in ("zoom_in", "zoom_out", "fit", "layout")])
+        named["overview"] = self.view.minimap.make_action(self, self.settings)
+        view.addAction(named["overview"])
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -304,12 +310,27 @@ class MainWindow(QMainWindow):
             self.show_message("Paste: the clipboard holds no blocks")
             return
         try:
-            plan = paste_plan(self.document.design, text, PASTE_OFFSET)
+            plan = paste_plan(
+                self.document.design,
+                text,
+                PASTE_OFFSET,
+                footprint=PLACEMENT_FOOTPRINT,
+                visible=self._visible_scene_rect(),
+            )
         except DesignError as error:
             self.show_message(f"Paste: {error.message}")
             return
         if self.scene.try_edit(f"Paste {len(pasted_ids(plan))} blocks", plan) is not None:
             self.scene.select_blocks(pasted_ids(plan))
+            self.scene.reveal_blocks(pasted_ids(plan))
+
+    def _visible_scene_rect(self) -> Rect:
+        seen = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        return Rect(seen.left(), seen.top(), seen.right(), seen.bottom())
+
+    def _follow_placed(self, rect: QRectF) -> None:
+        """Bring blocks just added into sight, keeping the zoom the user chose."""
+        self.view.ensureVisible(rect, FOLLOW_MARGIN, FOLLOW_MARGIN)
 
     def group_selection(self, name: str | None = None) -> str | None:
         blocks = self.scene.selected_block_ids()

@@ -30,7 +30,6 @@ from designer.graph.edit_plans import (
     copy_fragment,
     delete_plan,
     group_plan,
-    layout_plan,
     paste_plan,
     pasted_ids,
 )
@@ -588,26 +587,6 @@ def test_group_refuses_to_nest_past_the_depth_limit() -> None:
     refused(design, group_plan(design, "too_deep", [block]), GroupError)  # own depth: checked
     # lifting the outermost group into a new one puts the block a level deeper still
     refused(design, group_plan(design, "too_deep", [block, other]), GroupError)
-
-
-# --- layout ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["unet_small", "resnet_small"])
-def test_layout_makes_every_edge_point_right(name: str) -> None:
-    design = example(name)
-    for number, key in enumerate(sorted(design.blocks)):  # scramble: edges point every way
-        design.move_block(key, (float((number * 7919) % 13) * -50.0, float(number)))
-    assert any(
-        design.block(edge.source).position[0] >= design.block(edge.target).position[0]
-        for edge in design.edges()
-    )
-    plan = layout_plan(design)
-    assert plan and all(isinstance(edit, MoveBlock) for edit in plan)
-    round_trip(design, plan)
-    for edge in design.edges():
-        assert design.block(edge.source).position[0] < design.block(edge.target).position[0]
-    assert layout_plan(design) == []  # laid out already: nothing to move
 
 
 # --- copy and paste -------------------------------------------------------------------------

@@ -118,7 +118,8 @@ def test_palette_double_click_adds_after_selected_block(window: MainWindow, qtbo
     block = window.document.design.block(new)
     assert block.kind == "max_pool2d"
     assert edge_between(window, conv, new) is not None
-    assert block.position == (300 + 240.0, 0.0)
+    # the next column (conv right + 96) in a free row: flat takes conv's row there
+    assert block.position == (300 + 184.0 + 96.0, 120.0)
     assert window.scene.selected_block_ids() == [new]
 
 

@@ -190,7 +190,8 @@ def test_copy_paste_two_connected_blocks(window: MainWindow) -> None:
     by_kind = {design.block(b).kind: b for b in new}
     assert edge_between(window, by_kind["conv_block"], by_kind["flatten"]) is not None
     assert design.inbound(by_kind["conv_block"]) == {}  # no edge from outside the copy
-    assert design.block(by_kind["conv_block"]).position == (340.0, 40.0)
+    # offset by (40, 40) would cover the copy: the nearest free spot is the row below
+    assert design.block(by_kind["conv_block"]).position == (340.0, 120.0)
     trigger(window, "undo")
     assert set(design.blocks) == before
     window.paste()  # pasting again works and picks fresh names again

@@ -1,7 +1,13 @@
-"""An edge on the canvas: a curve from an output port to an input port, labelled with the shape
-of the tensor it carries, red with a tooltip when that tensor doesn't fit its target."""
+"""An edge on the canvas: a route from an output port to an input port, labelled with the shape
+of the tensor it carries, red with a tooltip when that tensor doesn't fit its target.
+
+The scene's wiring gives the route (around blocks) and the label's place (clear of everything
+else); the item draws them and reports the sizes its label's texts take.
+"""
 
 from __future__ import annotations
+
+import itertools
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -16,6 +22,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer.graph import Edge
+from designer.graph.layout.geometry import Point, Rect
+from designer.graph.layout.labels import LabelText, Placement
+from designer.graph.layout.routes import is_straight, s_curve
 from designer.gui.canvas import style
 
 _LABEL_PAD = 3.0
@@ -36,28 +45,75 @@ class EdgeItem(QGraphicsItem):
         self.setZValue(0.5)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # frames blit it
         self.label = ""
+        self.shown_label = ""
+        """The label's text as drawn: the shape, shortened or empty where there's no room."""
         self.has_error = False
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self._bounds = QRectF()
         self._hit_shape = QPainterPath()
 
-    def set_ends(self, start: QPointF, end: QPointF) -> None:
-        path = QPainterPath(start)
-        reach = max(40.0, abs(end.x() - start.x()) / 2)
-        path.cubicTo(start + QPointF(reach, 0), end - QPointF(reach, 0), end)
+    def set_route(self, points: list[Point]) -> None:
+        """Draw the edge along a route: level and vertical runs straight, the rest S-curves."""
+        path = QPainterPath(QPointF(*points[0]))
+        for a, b in itertools.pairwise(points):
+            if is_straight(a, b):
+                path.lineTo(QPointF(*b))
+            else:
+                c1, c2 = s_curve(a, b)
+                path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*b))
         self.prepareGeometryChange()
         self._path = path
-        self._place_label()
+        self._update_shape()
 
     def set_label(self, text: str, problems: list[str]) -> None:
+        """The shape the edge carries (and what is wrong with it); the wiring places it."""
         self.label = text
         self.has_error = bool(problems)
         tip = f"tensor {text}" if text else "shape unknown (see the upstream blocks)"
         self.setToolTip("\n".join([tip, *(f"⚠ {problem}" for problem in problems)]))
-        self.prepareGeometryChange()
-        self._place_label()
         self.update()
+
+    def label_texts(self) -> list[LabelText]:
+        """What the label may show, longest first: the shape, then without the batch size."""
+        if not self.label:
+            return []
+        metrics = QFontMetricsF(_label_font())
+        texts = [self.label]
+        short = self.label.partition("x")[2]
+        if short:
+            texts.append(short)
+        return [
+            LabelText(
+                text,
+                metrics.horizontalAdvance(text) + 2 * _LABEL_PAD,
+                metrics.height() + _LABEL_PAD,
+            )
+            for text in texts
+        ]
+
+    def set_label_place(self, placement: Placement | None) -> None:
+        """Show the label there, in that text; None: no room, the tooltip tells the shape."""
+        self.prepareGeometryChange()
+        if placement is None:
+            self.shown_label = ""
+            self._label_rect = QRectF(self._path.pointAtPercent(0.5), QPointF())
+        else:
+            self.shown_label = placement.text
+            rect = placement.rect
+            self._label_rect = QRectF(rect.left, rect.top, rect.width, rect.height)
+        self._update_shape()
+        self.update()
+
+    def label_rect(self) -> Rect | None:
+        """Where the label is drawn; None when it isn't."""
+        if not self.shown_label:
+            return None
+        rect = self._label_rect
+        return Rect(rect.left(), rect.top(), rect.right(), rect.bottom())
+
+    def drawn_path(self) -> QPainterPath:
+        return QPainterPath(self._path)
 
     def label_centre(self) -> QPointF:
         return self._label_rect.center()
@@ -76,7 +132,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(_PENS[selected, self.has_error])
         painter.setBrush(_NO_BRUSH)
         painter.drawPath(self._path)
-        if not self.label:
+        if not self.shown_label:
             return
         if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_SCALE:
             return
@@ -86,23 +142,13 @@ class EdgeItem(QGraphicsItem):
         painter.drawRoundedRect(self._label_rect, 4, 4)
         painter.setFont(_label_font())
         painter.setPen(style.ERROR if self.has_error else style.TEXT)
-        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.shown_label)
 
-    def _place_label(self) -> None:
-        if self.label:
-            metrics = QFontMetricsF(_label_font())
-            width = metrics.horizontalAdvance(self.label) + 2 * _LABEL_PAD
-            height = metrics.height() + _LABEL_PAD
-            centre = self._path.pointAtPercent(0.5)
-            self._label_rect = QRectF(
-                centre.x() - width / 2, centre.y() - height / 2, width, height
-            )
-        else:
-            self._label_rect = QRectF(self._path.pointAtPercent(0.5), QPointF())
+    def _update_shape(self) -> None:
         stroker = QPainterPathStroker()
         stroker.setWidth(10.0)
         hit = stroker.createStroke(self._path)
-        if self.label:
+        if self.shown_label:
             hit.addRect(self._label_rect)
         self._hit_shape = hit
         self._bounds = self._path.boundingRect().united(self._label_rect).adjusted(-4, -4, 4, 4)

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QPen, QUndoCommand
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.graph import Design, DesignError, Edge, ShapeReport, block_kind, shape_text
-from designer.graph.edit_plans import add_plan, first_free_input
+from designer.graph.edit_plans import first_free_input, pasted_ids, placed_add_plan
 from designer.graph.edits import Connect, Edit, MoveBlock, SetParam
 from designer.graph.events import (
     BlockAdded,
@@ -36,21 +36,32 @@ from designer.graph.events import (
     GroupRemoved,
 )
 from designer.graph.model import OUTPUT_PORT
+from designer.graph.placement import Footprint
 from designer.gui.canvas import mime, style
 from designer.gui.canvas.block_item import BlockItem, PortItem
 from designer.gui.canvas.edge_item import EdgeItem
 from designer.gui.canvas.group_item import GroupItem
+from designer.gui.canvas.wiring import Wiring
 from designer.gui.document import DesignDocument
 
 log = logging.getLogger(__name__)
 
 AUTO_CONNECT_DISTANCE = 90.0
 """A block dropped this close to a block's output is fed from it."""
+PLACEMENT_FOOTPRINT = Footprint(
+    style.BLOCK_WIDTH,
+    style.BLOCK_HEIGHT,
+    group_margin=style.GROUP_MARGIN,
+    group_header=style.GROUP_HEADER,
+)
+"""What a new block keeps clear of (see ``designer.graph.placement``)."""
 
 
 class DesignScene(QGraphicsScene):
     message = Signal(str)
     """Something to tell the user in the status bar (a refused connection, say)."""
+    placed = Signal(QRectF)
+    """The scene rect of blocks just added, for the view to bring into sight."""
 
     def __init__(self, document: DesignDocument, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -67,10 +78,15 @@ class DesignScene(QGraphicsScene):
         self._wire: QGraphicsLineItem | None = None
         self._wire_source: str | None = None
         self._wire_port = OUTPUT_PORT
+        self._building = False
+        self.wiring = Wiring(self._edge_ends)
+        self._pending_moves: set[str] = set()
+        self._flush_scheduled = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.changed.connect(self._on_change)
         document.replaced.connect(self.rebuild)
         document.shapes_checked.connect(self.apply_report)
+        document.undo_stack.indexChanged.connect(self.flush_wiring)
         self.rebuild()
 
     @property
@@ -81,13 +97,14 @@ class DesignScene(QGraphicsScene):
 
     def rebuild(self) -> None:
         """Drop every item and mirror the current design afresh (a file was opened)."""
-        self._syncing = True
+        self._syncing = self._building = True
         try:
             self.clear()
             self.blocks, self.edges, self.groups = {}, {}, {}
             self._collapsed = set()
             self._anything_hidden = False
             self._wire = None
+            self._pending_moves = set()
             design = self.design
             for group in design.groups.values():
                 self._add_group_item(group.id)
@@ -101,7 +118,8 @@ class DesignScene(QGraphicsScene):
                 self._add_edge_item(edge)
             self._refresh_group_frames(self.groups)
         finally:
-            self._syncing = False
+            self._syncing = self._building = False
+        self._reset_wiring()
         self.apply_report(self.document.report, everything=True)
 
     def _add_group_item(self, group_id: str) -> None:
@@ -115,11 +133,12 @@ class DesignScene(QGraphicsScene):
         item = EdgeItem(edge)
         self.edges[edge] = item
         self.addItem(item)
-        self._route(item)
         result = self.document.report.results.get(edge.source)
         shape = result.output(edge.source_port) if result is not None else None
         if shape is not None:
             item.set_label(shape_text(shape), [])
+        if not self._building:
+            self.wiring.reroute([item], self.edges)
 
     # --- following the design ----------------------------------------------------------------
 
@@ -140,8 +159,10 @@ class DesignScene(QGraphicsScene):
             if self._collapsed:
                 item.setVisible(self._collapsed_ancestor(change.block.group) is None)
             self._refresh_groups_of([change.block.group])
+            self._block_box_changed(change.block.id)
         elif isinstance(change, BlockRemoved):
             self.removeItem(self.blocks.pop(change.block.id))
+            self.wiring.set_obstacle(change.block.id, None)
             self._refresh_groups_of([change.block.group])
         elif isinstance(change, BlockChanged):
             self._follow_block_change(change)
@@ -151,6 +172,7 @@ class DesignScene(QGraphicsScene):
                 self._set_edge_visibility(change.edge, self.edges[change.edge])
         elif isinstance(change, EdgeRemoved):
             self.removeItem(self.edges.pop(change.edge))
+            self.wiring.remove(change.edge)
         elif isinstance(change, GroupAdded):
             self._add_group_item(change.group.id)
         elif isinstance(change, GroupRemoved):
@@ -208,7 +230,11 @@ class DesignScene(QGraphicsScene):
                 if edge_item is not None:
                     shape = result.output(edge.source_port) if result else None
                     label = shape_text(shape) if shape is not None else ""
-                    edge_item.set_label(label, edge_problems.get(edge, []))
+                    if label != edge_item.label:
+                        edge_item.set_label(label, edge_problems.get(edge, []))
+                        self.wiring.place_label(edge_item)
+                    else:
+                        edge_item.set_label(label, edge_problems.get(edge, []))
             for edge in design.inbound(block_id).values():
                 edge_item = self.edges.get(edge)
                 if edge_item is not None and edge_item.has_error != (edge in edge_problems):
@@ -223,17 +249,68 @@ class DesignScene(QGraphicsScene):
         self._refresh_groups_of([self.design.block(item.block_id).group])
 
     def _reroute_block(self, block_id: str) -> None:
-        design = self.design
-        for edge in (*design.inbound(block_id).values(), *design.outbound(block_id)):
-            edge_item = self.edges.get(edge)
-            if edge_item is not None:
-                self._route(edge_item)
+        self._blocks_moved([block_id])
 
-    def _route(self, item: EdgeItem) -> None:
-        edge = item.edge
-        start = self._anchor(edge.source, edge.source_port, is_output=True)
-        end = self._anchor(edge.target, edge.target_port, is_output=False)
-        item.set_ends(start, end)
+    def _block_box_changed(self, block_id: str) -> None:
+        self._blocks_moved([block_id])
+
+    def _blocks_moved(self, block_ids: Iterable[str]) -> None:
+        """Tell the wiring where the blocks now are; reroute their edges and re-place the
+        labels they now cover. Moves that follow the design (an undo, Auto-Layout moving a
+        thousand blocks) are gathered and routed once the edit is done, against the blocks'
+        final places."""
+        if self._syncing:
+            self._pending_moves.update(block_ids)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                QTimer.singleShot(0, self, self.flush_wiring)
+            return
+        self._route_moved(block_ids)
+
+    def flush_wiring(self) -> None:
+        """Route what the last edit moved (the undo stack calls this after each step)."""
+        self._flush_scheduled = False
+        pending, self._pending_moves = self._pending_moves, set()
+        moved = [block_id for block_id in pending if block_id in self.blocks]
+        if moved:
+            self._route_moved(moved)
+
+    def _route_moved(self, block_ids: Iterable[str]) -> None:
+        design = self.design
+        covered: set[object] = set()
+        edges: dict[Edge, None] = {}
+        for block_id in block_ids:
+            item = self.blocks[block_id]
+            box = _box(item) if item.isVisible() else None
+            covered.update(self.wiring.set_obstacle(block_id, box))
+            edges.update(dict.fromkeys(design.inbound(block_id).values()))
+            edges.update(dict.fromkeys(design.outbound(block_id)))
+        items = [self.edges[edge] for edge in edges if edge in self.edges]
+        self.wiring.reroute(items, self.edges)
+        for edge in covered:
+            other = self.edges.get(edge)  # type: ignore[call-overload]
+            if other is not None and edge not in edges:
+                self.wiring.place_label(other)
+
+    def _reset_wiring(self) -> None:
+        """Route every edge and place every label afresh (a file opened, groups collapsed)."""
+        obstacles: dict[object, QRectF] = {
+            block_id: _box(item) for block_id, item in self.blocks.items() if item.isVisible()
+        }
+        for group_id in self._collapsed:
+            if self.groups[group_id].isVisible():
+                obstacles[("group", group_id)] = self.groups[group_id].frame()
+        self.wiring.reset(obstacles, self.edges)
+
+    def _edge_ends(self, edge: Edge) -> tuple[QPointF, QPointF, object, object]:
+        source_hider = self._collapsed_ancestor(self.design.block(edge.source).group)
+        target_hider = self._collapsed_ancestor(self.design.block(edge.target).group)
+        return (
+            self._anchor(edge.source, edge.source_port, is_output=True),
+            self._anchor(edge.target, edge.target_port, is_output=False),
+            edge.source if source_hider is None else ("group", source_hider),
+            edge.target if target_hider is None else ("group", target_hider),
+        )
 
     def _anchor(self, block_id: str, port: str, *, is_output: bool) -> QPointF:
         """Where an edge meets a block's port, or the collapsed group hiding it."""
@@ -314,8 +391,7 @@ class DesignScene(QGraphicsScene):
         self.groups[group_id].collapsed = group_id in self._collapsed
         self._refresh_visibility()
         self._refresh_groups_of([group_id])
-        for edge_item in self.edges.values():
-            self._route(edge_item)
+        self._reset_wiring()
 
     def is_collapsed(self, group_id: str) -> bool:
         return group_id in self._collapsed
@@ -361,8 +437,7 @@ class DesignScene(QGraphicsScene):
             self.groups[group_id].set_frame(self.groups[group_id].frame().translated(delta))
         else:
             self._refresh_groups_of([group_id, *groups])
-        for block_id in blocks:
-            self._reroute_block(block_id)
+        self._blocks_moved(blocks)
 
     def commit_moves(self) -> None:
         """Turn items dragged away from their blocks' positions into one undoable move."""
@@ -388,46 +463,59 @@ class DesignScene(QGraphicsScene):
 
     def add_block_at(self, kind: str, scene_pos: QPointF) -> list[str]:
         """Add a block where it was dropped: spliced into an edge under the cursor, fed from a
-        block whose output is near, or standing alone. Returns the new block's id (if any)."""
-        position = (scene_pos.x() - style.BLOCK_WIDTH / 2, scene_pos.y() - style.BLOCK_HEIGHT / 2)
-        edge = self._edge_at(scene_pos)
+        block whose output is near (placed right of it), or standing alone where dropped,
+        nudged off anything it would cover. Returns the new block's id (if any)."""
         label = block_kind(kind).label
+        edge = self._edge_at(scene_pos)
+        if edge is not None:
+            return self._add_placed(kind, f"Insert {label}", splice_into=edge)
+        wanted = (scene_pos.x() - style.BLOCK_WIDTH / 2, scene_pos.y() - style.BLOCK_HEIGHT / 2)
+        feeder = self._output_near(scene_pos)
+        return self._add_placed(kind, f"Add {label}", after=feeder, wanted=wanted)
+
+    def add_block_after(self, kind: str, block_id: str | None) -> list[str]:
+        """Add a block right of ``block_id``, fed from it, or right of everything when None
+        (the palette's double-click)."""
+        return self._add_placed(kind, f"Add {block_kind(kind).label}", after=block_id)
+
+    def _add_placed(
+        self,
+        kind: str,
+        text: str,
+        *,
+        splice_into: Edge | None = None,
+        after: str | None = None,
+        wanted: tuple[float, float] | None = None,
+    ) -> list[str]:
+        """Add a block in free space as one undo step, select it and bring it into sight."""
         try:
-            if edge is not None:
-                plan = add_plan(self.design, kind, position, splice_into=edge)
-                text = f"Insert {label}"
-            else:
-                feeder = self._output_near(scene_pos)
-                plan = add_plan(self.design, kind, position, after=feeder)
-                text = f"Add {label}"
+            plan = placed_add_plan(
+                self.design,
+                kind,
+                PLACEMENT_FOOTPRINT,
+                wanted=wanted,
+                splice_into=splice_into,
+                after=after,
+            )
         except DesignError as error:
-            self.message.emit(f"Add {label}: refused: {error.message}")
+            self.message.emit(f"Add {block_kind(kind).label}: refused: {error.message}")
             return []
         if self.try_edit(text, plan) is None:
             return []
-        new_id = plan[0].block_id  # type: ignore[attr-defined]
-        self.select_blocks([new_id])
-        return [new_id]
+        new_ids = pasted_ids(plan)
+        self.select_blocks(new_ids)
+        self.reveal_blocks(new_ids)
+        return new_ids
 
-    def add_block_after(self, kind: str, block_id: str | None) -> list[str]:
-        """Add a block to the right of ``block_id``, fed from it (the palette's double-click)."""
-        if block_id is None:
-            rect = self.itemsBoundingRect()
-            centre = QPointF(rect.right() + 150, rect.center().y()) if self.blocks else QPointF()
-            return self.add_block_at(kind, centre)
-        origin = self.blocks[block_id].pos()
-        position = (origin.x() + 240.0, origin.y())
-        label = block_kind(kind).label
-        try:
-            plan = add_plan(self.design, kind, position, after=block_id)
-        except DesignError as error:
-            self.message.emit(f"Add {label}: refused: {error.message}")
-            return []
-        if self.try_edit(f"Add {label}", plan) is None:
-            return []
-        new_id = plan[0].block_id  # type: ignore[attr-defined]
-        self.select_blocks([new_id])
-        return [new_id]
+    def reveal_blocks(self, block_ids: Iterable[str]) -> None:
+        """Ask the view (through ``placed``) to show these blocks, hidden ones aside."""
+        rect = QRectF()
+        for block_id in block_ids:
+            item = self.blocks.get(block_id)
+            if item is not None and item.isVisible():
+                rect = rect.united(item.sceneBoundingRect())
+        if not rect.isNull():
+            self.placed.emit(rect)
 
     def set_activation_at(self, key: str, scene_pos: QPointF) -> bool:
         block = self._block_at(scene_pos)
@@ -587,3 +675,7 @@ class DesignScene(QGraphicsScene):
 
     def visible_items(self) -> list[QGraphicsItem]:
         return [item for item in self.items() if item.isVisible()]
+
+
+def _box(item: BlockItem) -> QRectF:
+    return QRectF(item.pos().x(), item.pos().y(), style.BLOCK_WIDTH, style.BLOCK_HEIGHT)

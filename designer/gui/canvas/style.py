@@ -7,12 +7,14 @@ from typing import Final
 from PySide6.QtGui import QColor
 
 from designer.graph.kinds.categories import CATEGORIES as CATEGORY_RECORDS
+from designer.graph.layout import geometry
 
-BLOCK_WIDTH: Final = 184.0
-BLOCK_HEIGHT: Final = 58.0
-PORT_RADIUS: Final = 6.0
-GROUP_MARGIN: Final = 18.0
-GROUP_HEADER: Final = 22.0
+# the layout, the router and the label placer work on the very boxes drawn here
+BLOCK_WIDTH: Final = geometry.BLOCK_WIDTH
+BLOCK_HEIGHT: Final = geometry.BLOCK_HEIGHT
+PORT_RADIUS: Final = geometry.PORT_RADIUS
+GROUP_MARGIN: Final = geometry.GROUP_MARGIN
+GROUP_HEADER: Final = geometry.GROUP_HEADER
 COLLAPSED_WIDTH: Final = 170.0
 COLLAPSED_HEIGHT: Final = 44.0
 DETAIL_SCALE: Final = 0.4
