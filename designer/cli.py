@@ -138,7 +138,9 @@ def _add_bench_command(
         "p10/p90 latency, throughput, FLOPs and achieved TFLOP/s (with the share of the GPU's "
         "peak where known), peak and parameter memory. With --mode train: training steps "
         "(zero_grad, forward, loss, backward, optimizer step), timed whole and by phase, with "
-        f"the memory of parameters, gradients and optimizer state. {exits}",
+        "the memory of parameters, gradients and optimizer state. With --max-batch: the "
+        "largest batch a step fits (real steps on CUDA, the memory estimate elsewhere). "
+        f"{exits}",
     )
     bench.add_argument("design", help="a design file (.json)")
     bench.add_argument(
@@ -147,6 +149,12 @@ def _add_bench_command(
     sizes = bench.add_mutually_exclusive_group()
     sizes.add_argument("--batch", type=int, default=1, help="the batch size (1)")
     sizes.add_argument("--sweep", help="several batch sizes, comma-separated: 1,8,32")
+    sizes.add_argument(
+        "--max-batch",
+        action="store_true",
+        help="search the largest batch a step of --mode fits on the device (measured on CUDA, "
+        "estimated elsewhere) instead of timing",
+    )
     bench.add_argument("--dtype", default="fp32", choices=("fp32", "bf16", "fp16"))
     bench.add_argument("--compile", action="store_true", help="run through torch.compile")
     bench.add_argument("--channels-last", action="store_true", help="4-d tensors channels_last")
@@ -173,6 +181,12 @@ def _add_bench_command(
         "--loss",
         choices=("cross_entropy", "mse", "sum"),
         help="train mode: the loss against a drawn target (cross_entropy)",
+    )
+    bench.add_argument(
+        "--max-batch-cap",
+        type=int,
+        metavar="N",
+        help="with --max-batch: the largest batch to try (65536)",
     )
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -327,6 +341,10 @@ def _bench_command(arguments: argparse.Namespace) -> int:
         train_results_table,
     )
 
+    if arguments.max_batch:
+        return _max_batch_command(arguments)
+    if arguments.max_batch_cap is not None:
+        return _fail("--max-batch-cap applies to --max-batch")
     batches = _batch_sizes(arguments)
     if batches is None:
         return _fail(f"--sweep {arguments.sweep}: give whole numbers separated by commas: 1,8,32")
@@ -367,6 +385,43 @@ def _bench_command(arguments: argparse.Namespace) -> int:
         if progress is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
     print(json.dumps(document, indent=2) if arguments.json else "\n".join(lines))
+    return EXIT_OK
+
+
+def _max_batch_command(arguments: argparse.Namespace) -> int:
+    """``bench --max-batch``: the largest batch a step fits, how it was found, its memory."""
+    from designer.runtime import MeasureSettings, TorchWorker
+    from designer.runtime.report import max_batch_json, max_batch_lines
+
+    train = arguments.mode == "train"
+    if not train and (arguments.optimizer or arguments.loss):
+        return _fail("--optimizer and --loss apply to --mode train")
+    if arguments.compile:
+        return _fail("--max-batch runs eagerly: drop --compile")
+    cap = arguments.max_batch_cap
+    if cap is not None and cap < 1:
+        return _fail(f"--max-batch-cap {cap}: give a whole number of at least 1")
+    settings = MeasureSettings(
+        device=arguments.device,
+        dtype=arguments.dtype,
+        channels_last=arguments.channels_last,
+        mode=arguments.mode,
+        optimizer=arguments.optimizer or "sgd",
+        loss=arguments.loss or "cross_entropy",
+    )
+    design, compiled = _compile(arguments.design)  # shape errors reported here, as for bench
+    name = compiled.class_name
+    progress = _progress_line if sys.stderr.isatty() else None
+    try:
+        with TorchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
+            result = worker.max_batch(design, settings, cap=cap, on_progress=progress)
+    finally:
+        if progress is not None:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if arguments.json:
+        print(json.dumps(max_batch_json(arguments.design, name, result), indent=2))
+    else:
+        print("\n".join(max_batch_lines(name, result)))
     return EXIT_OK
 
 

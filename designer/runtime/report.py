@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TypeVar
 
-from designer.runtime.results import BatchResult, PhaseTiming, TrainResult
+from designer.runtime.results import BatchResult, MaxBatchResult, PhaseTiming, TrainResult
 from designer.text_table import text_table
 from designer.units import format_bytes
 
@@ -133,3 +133,77 @@ def train_results_json(file: str, model: str, results: Sequence[TrainResult]) ->
         "mode": "train",
         "results": [asdict(result) for result in results],
     }
+
+
+def max_batch_lines(model: str, result: MaxBatchResult) -> list[str]:
+    """What was searched where, the largest batch size, how it was found, its memory and the
+    batch sizes tried."""
+    tried = ", ".join(f"{t.batch:,}" + ("" if t.fits else " (no)") for t in result.tries)
+    return [
+        max_batch_heading(model, result),
+        f"largest batch: {max_batch_text(result)}",
+        f"found by: {max_batch_method(result)}",
+        f"memory at batch {result.batch:,}: {max_batch_memory(result)}",
+        f"tried ({len(result.tries)}; no: didn't fit): {tried}",
+    ]
+
+
+def max_batch_heading(model: str, result: MaxBatchResult) -> str:
+    """E.g. "LeNet5 training steps on CPU (cpu), fp32, sgd optimizer, cross_entropy loss"."""
+    what = f"{model} training steps" if result.mode == "train" else f"{model} forward passes"
+    variants = [result.dtype]
+    if result.channels_last:
+        variants.append("channels_last")
+    if result.optimizer is not None:
+        variants += [f"{result.optimizer} optimizer", f"{result.loss} loss"]
+    return f"{what} on {result.device_name} ({result.device}), {', '.join(variants)}"
+
+
+def max_batch_text(result: MaxBatchResult) -> str:
+    """The batch size, and whether the search stopped at its cap: "4,096" or "65,536 (the
+    search's cap: more may fit)"."""
+    return f"{result.batch:,}" + (" (the search's cap: more may fit)" if result.capped else "")
+
+
+def max_batch_method(result: MaxBatchResult) -> str:
+    """How the batch size was found, in words."""
+    step = "training step" if result.mode == "train" else "forward pass"
+    if result.method == "measured":
+        return (
+            f"measured: a {step} at each batch size tried on {result.device}, "
+            f"out of memory caught ({len(result.tries)} tries)"
+        )
+    found = f"estimated from the design{_estimate_limit(result)}"
+    batch = f"{result.batch:,}"
+    if result.confirmed is None:
+        return f"{found}; not confirmed: a {step} at batch {batch} isn't cheap here"
+    if result.confirmed:
+        return f"{found}; confirmed by a {step} at batch {batch}"
+    return (
+        f"{found}; a {step} at batch {batch} ran out of memory: the estimate is short "
+        "for this design, try a smaller batch"
+    )
+
+
+def _estimate_limit(result: MaxBatchResult) -> str:
+    """ " against 18.2 GiB (80% of the 22.7 GiB available)"."""
+    limit, available = result.limit_bytes, result.available_bytes
+    if limit is None or not available:
+        return ""
+    return (
+        f" against {format_bytes(limit)} ({limit / available:.0%} of the "
+        f"{format_bytes(available)} available)"
+    )
+
+
+def max_batch_memory(result: MaxBatchResult) -> str:
+    estimate = f"estimate {format_bytes(result.estimated_bytes)}"
+    if result.peak_memory_bytes is None:
+        return f"{estimate}; peak not measured (CUDA only)"
+    return f"peak {format_bytes(result.peak_memory_bytes)} (max_memory_allocated), {estimate}"
+
+
+def max_batch_json(file: str, model: str, result: MaxBatchResult) -> dict[str, object]:
+    """Every field of the result (the tries included), in SI units, marked
+    ``"search": "max_batch"``."""
+    return {"file": file, "model": model, "search": "max_batch", "result": asdict(result)}

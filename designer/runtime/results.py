@@ -125,3 +125,55 @@ class Progress:
     """Batch sizes finished so far."""
     total: int
     """Batch sizes in the run."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTry:
+    """One batch size the max-batch search tried."""
+
+    batch: int
+    fits: bool
+    peak_memory_bytes: int | None
+    """What the try took: ``max_memory_allocated`` of the step on CUDA, the estimate where the
+    search is estimated; None where it didn't fit."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaxBatchResult:
+    """The largest batch size a training step (or a forward pass) fits on a device."""
+
+    batch: int
+    """The largest batch size found to fit (at least 1: a search where even 1 doesn't fit
+    raises instead)."""
+    cap: int
+    """The largest batch size the search would try."""
+    capped: bool
+    """``batch`` is the cap: the device may fit more."""
+    mode: str
+    """"train" (one training step per try) or "forward" (one forward pass per try)."""
+    device: str
+    device_name: str
+    dtype: str
+    channels_last: bool
+    optimizer: str | None
+    """Train mode: the optimizer; None for forward passes."""
+    loss: str | None
+    method: str
+    """"measured" (CUDA: a real step at each batch size tried, out-of-memory caught) or
+    "estimated" (elsewhere: the estimate from the design against ``limit_bytes``)."""
+    confirmed: bool | None
+    """Estimated: a real step at ``batch`` ran (True), ran out of memory (False), or was not
+    tried, too large to be cheap (None). Measured: True."""
+    peak_memory_bytes: int | None
+    """``max_memory_allocated`` of the step at ``batch`` on CUDA; None where not measured."""
+    estimated_bytes: int
+    """The estimate at ``batch``: parameters and buffers and activations, plus gradients and
+    optimizer state for a training step."""
+    available_bytes: int | None
+    """Estimated: the memory the device had available when the search ran; None when
+    measured."""
+    limit_bytes: int | None
+    """Estimated: the memory the estimate was held to (``available_bytes`` times the
+    headroom); None when measured."""
+    tries: tuple[BatchTry, ...]
+    """Every batch size tried, in order."""

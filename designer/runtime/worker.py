@@ -1,5 +1,6 @@
 """Runs torch work in a separate, long-lived worker process: timed forward passes and training
-steps, and the app's model analysis (``print(model)``, module table, FLOPs) and exports.
+steps, the max-batch search, and the app's model analysis (``print(model)``, module table,
+FLOPs) and exports.
 
 A crash, an out-of-memory error, a hang or a ``torch.compile`` in the worker can't take the
 caller down: the caller gets a ``RunError`` and the next request starts a fresh worker. The
@@ -31,13 +32,14 @@ from designer.runtime.errors import (
     RunTimeoutError,
     WorkerCrashedError,
 )
-from designer.runtime.results import BatchResult, Progress, TrainResult
+from designer.runtime.results import BatchResult, MaxBatchResult, Progress, TrainResult
 from designer.runtime.settings import MeasureSettings
 from designer.runtime.worker_process import (
     AnalyseRequest,
     DevicesRequest,
     ExportRequest,
     ExportTarget,
+    MaxBatchRequest,
     RunRequest,
     rebuild_error,
     worker_main,
@@ -130,6 +132,24 @@ class TorchWorker:
         if settings.mode != "train":
             raise ValueError(f"train measures training steps, not mode '{settings.mode}'")
         return self._measure(design, settings, on_progress, timeout_s)
+
+    def max_batch(
+        self,
+        design: Design | str,
+        settings: MeasureSettings,
+        *,
+        cap: int | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        timeout_s: float | None = None,
+    ) -> MaxBatchResult:
+        """The largest batch size (up to ``cap``; None for the search's default) that a step of
+        ``settings.mode`` fits on ``settings.device``, searched in the worker: raises what
+        ``find_max_batch`` raises, and the worker's errors as ``run`` does."""
+        request = MaxBatchRequest(_design_text(design), settings, cap)
+        answer = self._exchange(request, on_progress, timeout_s)
+        if not isinstance(answer, MaxBatchResult):
+            raise RunError("the worker sent an unexpected answer to a max-batch search")
+        return answer
 
     def _measure(
         self,

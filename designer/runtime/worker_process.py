@@ -5,11 +5,11 @@ Every request carries the design as its file text, and the worker compiles it ex
 request: the caller need not compile (the app's window never does), and what runs is always what
 the design says.
 
-Messages to the worker: a ``RunRequest``, ``AnalyseRequest`` or ``ExportRequest``, or None to
-stop. Messages back: ``("ready", pid)`` once torch is imported, then per request any number of
-``("progress", Progress)`` and one of ``("result", ...)`` (a list of ``BatchResult``, or of
-``TrainResult`` in train mode, a ``ModelAnalysis``, or the list of paths an export wrote) or
-``("error", ErrorReport)``.
+Messages to the worker: a ``RunRequest``, ``MaxBatchRequest``, ``AnalyseRequest`` or
+``ExportRequest``, or None to stop. Messages back: ``("ready", pid)`` once torch is imported,
+then per request any number of ``("progress", Progress)`` and one of ``("result", ...)`` (a
+list of ``BatchResult``, or of ``TrainResult`` in train mode, a ``MaxBatchResult``, a
+``ModelAnalysis``, or the list of paths an export wrote) or ``("error", ErrorReport)``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,16 @@ class RunRequest:
     design_json: str
     """The design as its file text (``dumps_design``): the worker compiles it, once."""
     settings: MeasureSettings
+
+
+@dataclass(frozen=True, slots=True)
+class MaxBatchRequest:
+    """The largest batch size a step of ``settings.mode`` fits (``max_batch.find_max_batch``)."""
+
+    design_json: str
+    settings: MeasureSettings
+    cap: int | None = None
+    """The largest batch size to try; None for the search's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +175,8 @@ def answer_request(request: object, connection: Sender) -> object:
     ``connection`` as it happens."""
     if isinstance(request, RunRequest):
         return _run(request, connection)
+    if isinstance(request, MaxBatchRequest):
+        return _max_batch(request, connection)
     if isinstance(request, AnalyseRequest):
         return _analyse(request)
     if isinstance(request, ExportRequest):
@@ -213,6 +225,21 @@ def _run(request: RunRequest, connection: Sender) -> object:
 
         return measure_train_step(compiled, design, request.settings, send_progress)
     return measure_forward(compiled, design, request.settings, on_progress=send_progress)
+
+
+def _max_batch(request: MaxBatchRequest, connection: Sender) -> object:
+    from designer.compiler import compile_design
+    from designer.graph import loads_design
+    from designer.runtime.max_batch import MAX_BATCH_CAP, find_max_batch
+
+    design = loads_design(request.design_json)
+    compiled = compile_design(design)
+
+    def send_progress(progress: Progress) -> None:
+        connection.send(("progress", progress))
+
+    cap = MAX_BATCH_CAP if request.cap is None else request.cap
+    return find_max_batch(compiled, design, request.settings, cap=cap, on_progress=send_progress)
 
 
 def _quiet(log_level: int) -> None:

@@ -1,15 +1,18 @@
 """The benchmark panel: device, batch size or sweep, dtype, channels_last and torch.compile;
 Run and Cancel; progress; a table of results and a chart of latency and throughput against
 batch size. Runs happen in a worker process; the last results stay until the design changes,
-then they are marked stale."""
+then they are marked stale. Max batch searches the largest batch a forward pass or a training
+step fits on the device, in a worker process of its own, and shows it under the buttons."""
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,11 +36,59 @@ from designer.gui.model_service import BenchRunner
 from designer.gui.panels.bench_chart import BenchChart
 
 if TYPE_CHECKING:
-    from designer.runtime import BatchResult, DeviceInfo, Progress
+    from designer.runtime import BatchResult, DeviceInfo, MeasureSettings, Progress
+    from designer.runtime.results import MaxBatchResult
+
+log = logging.getLogger(__name__)
 
 DTYPE_CHOICES = ("fp32", "bf16", "fp16")
 AUTO_DEVICE = "auto"
 MAX_SWEEP = 16
+MAX_BATCH_STEPS = (
+    ("forward pass", "forward"),
+    ("training step, SGD", "train/sgd"),
+    ("training step, AdamW", "train/adamw"),
+)
+"""What the max-batch search fits: (label, "mode" or "mode/optimizer")."""
+MAX_BATCH_LOSS = "mse"
+"""The panel's training steps take the mse loss: it fits any floating-point output, and holds
+about what cross_entropy does (a tensor or two of the output's size)."""
+
+
+class MaxBatchRunner(BenchRunner):
+    """Max-batch searches in a worker of their own, one at a time; ``finished`` carries a
+    ``MaxBatchResult``. A worker that dies is reported through ``failed``; the next search
+    starts a fresh one."""
+
+    def run(self, design_json: str, settings: MeasureSettings) -> bool:
+        """Start a search; False when one is already going."""
+        if self.running:
+            return False
+        self.running = True
+        self.running_changed.emit(True)
+        if self._worker is None:
+            from designer.runtime import TorchWorker
+
+            self._worker = TorchWorker()
+        worker = self._worker
+
+        def job() -> None:
+            from designer.runtime import RunError
+
+            try:
+                result = worker.max_batch(
+                    design_json, settings, on_progress=self._progress_from_thread
+                )
+            except RunError as error:  # a dead worker too, written for the user
+                self._done.emit(design_json, None, error.message)
+            except Exception as error:
+                log.exception("max-batch search failed")
+                self._done.emit(design_json, None, f"{type(error).__name__}: {error}")
+            else:
+                self._done.emit(design_json, result, "")
+
+        threading.Thread(target=job, name="max-batch-search", daemon=True).start()
+        return True
 
 
 class BenchPanel(QWidget):
@@ -45,10 +96,15 @@ class BenchPanel(QWidget):
     """The device the user picked (not one the list fell back to)."""
 
     def __init__(
-        self, document: DesignDocument, runner: BenchRunner, parent: QWidget | None = None
+        self,
+        document: DesignDocument,
+        runner: BenchRunner,
+        parent: QWidget | None = None,
+        max_batch_runner: MaxBatchRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self.document, self.runner = document, runner
+        self.max_batch_runner = max_batch_runner or _own_max_batch_runner()
         self.device = QComboBox()
         self.device.addItem("auto (CUDA, then MPS, then CPU)", AUTO_DEVICE)
         self.wanted_device = AUTO_DEVICE
@@ -62,6 +118,7 @@ class BenchPanel(QWidget):
         self.run_button = QPushButton("Run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self._make_max_batch_widgets()
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel("Run times the forward pass in a separate process.")
@@ -76,6 +133,7 @@ class BenchPanel(QWidget):
         self._running_key: str | None = None
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(runner.cancel)
+        self._connect_max_batch()
         self.device.currentIndexChanged.connect(self._device_picked)
         runner.progress.connect(self._progress)
         runner.finished.connect(self._finished)
@@ -83,6 +141,34 @@ class BenchPanel(QWidget):
         runner.running_changed.connect(self._running)
         document.shapes_checked.connect(lambda _report: self._mark_stale())
         document.replaced.connect(self._mark_stale)
+
+    def _make_max_batch_widgets(self) -> None:
+        self.max_batch_step = QComboBox()
+        for label, step in MAX_BATCH_STEPS:
+            self.max_batch_step.addItem(label, step)
+        self.max_batch_step.setToolTip(
+            "what the largest batch must fit: a forward pass, or a training step (mse loss) "
+            "with the optimizer's state"
+        )
+        self.max_batch_button = QPushButton("Max batch")
+        self.max_batch_button.setToolTip(
+            "search the largest batch that fits on the device: real steps on CUDA (out of "
+            "memory caught), the memory estimate elsewhere"
+        )
+        self.max_batch_result = QLabel("")
+        self.max_batch_result.setWordWrap(True)
+        self.max_batch_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.max_batch: MaxBatchResult | None = None
+        self.max_batch_key: str | None = None
+        self._searching_key: str | None = None
+
+    def _connect_max_batch(self) -> None:
+        self.cancel_button.clicked.connect(self.max_batch_runner.cancel)
+        self.max_batch_button.clicked.connect(self.start_max_batch)
+        self.max_batch_runner.progress.connect(self._max_batch_progress)
+        self.max_batch_runner.finished.connect(self._max_batch_found)
+        self.max_batch_runner.failed.connect(self._failed)
+        self.max_batch_runner.running_changed.connect(self._running)
 
     def _layout_widgets(self) -> None:
         form = QFormLayout()
@@ -97,6 +183,11 @@ class BenchPanel(QWidget):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         form.addRow(buttons)
+        search = QHBoxLayout()
+        search.addWidget(self.max_batch_button)
+        search.addWidget(self.max_batch_step, 1)
+        form.addRow(search)
+        form.addRow(self.max_batch_result)
         form.addRow(self.progress)
         form.addRow(self.status)
         controls = QWidget()
@@ -170,15 +261,48 @@ class BenchPanel(QWidget):
         )
         design = self.document.design
         self._running_key = model_content(design)
-        if not self.runner.run(dumps_design(design), settings):
+        if self.max_batch_runner.running or not self.runner.run(dumps_design(design), settings):
             self._say("A run is already going.", error=True)
             return False
         self.progress.setRange(0, 0)
         self._say(f"Starting a run of batch {', '.join(map(str, batches))}…")
         return True
 
-    def _running(self, running: bool) -> None:
+    def start_max_batch(self) -> bool:
+        """Search the largest batch the chosen step fits on the chosen device, in a worker."""
+        from designer.runtime import MeasureSettings
+
+        if not self.document.report.ok:
+            self._say("Fix the shape errors first: the model can't be built.", error=True)
+            return False
+        mode, _, optimizer = str(self.max_batch_step.currentData()).partition("/")
+        settings = MeasureSettings(
+            device=str(self.device.currentData()),
+            dtype=self.dtype.currentText(),
+            channels_last=self.channels_last.isChecked(),
+            mode=mode,
+            optimizer=optimizer or "sgd",
+            loss=MAX_BATCH_LOSS,
+        )
+        design = self.document.design
+        self._searching_key = model_content(design)
+        if self.runner.running or not self.max_batch_runner.run(dumps_design(design), settings):
+            self._say("A run is already going.", error=True)
+            return False
+        self.progress.setRange(0, 0)
+        eager = " (eagerly: the search doesn't compile)" if self.compile.isChecked() else ""
+        self._say(f"Searching the largest batch for a {self.max_batch_step.currentText()}{eager}…")
+        return True
+
+    def close_workers(self) -> None:
+        """Stop the max-batch search's worker (the runs' worker is its runner's to close)."""
+        self.max_batch_runner.cancel()
+        self.max_batch_runner.close()
+
+    def _running(self, _running: bool) -> None:
+        running = self.runner.running or self.max_batch_runner.running
         self.run_button.setEnabled(not running)
+        self.max_batch_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)
 
@@ -206,6 +330,31 @@ class BenchPanel(QWidget):
     def _failed(self, _design_json: str, message: str) -> None:
         self._say(message, error=True)
 
+    def _max_batch_progress(self, progress: Progress) -> None:
+        if progress.stage == "confirming":
+            self.progress.setRange(0, 0)
+            self._say(f"confirming batch {progress.batch:,} with one step")
+            return
+        self.progress.setRange(0, progress.total)
+        self.progress.setValue(progress.done)
+        self._say(f"trying batch {progress.batch:,} ({progress.done} tried)")
+
+    def _max_batch_found(self, _design_json: str, result: MaxBatchResult) -> None:
+        from designer.runtime.report import max_batch_memory, max_batch_method, max_batch_text
+
+        self.max_batch, self.max_batch_key = result, self._searching_key
+        step = "training step" if result.mode == "train" else "forward pass"
+        optimizer = f", {result.optimizer}" if result.optimizer else ""
+        self.max_batch_result.setText(
+            f"Largest batch: {max_batch_text(result)}, for a {step}{optimizer} on "
+            f"{result.device_name} ({result.device}), {result.dtype}. "
+            f"{max_batch_method(result).capitalize()}. "
+            f"Memory: {max_batch_memory(result)}."
+        )
+        self.max_batch_result.setEnabled(True)
+        self._say(f"Largest batch found: {result.batch:,}.")
+        self._mark_stale()
+
     def _show_results(self) -> None:
         from designer.runtime.report import COLUMNS
 
@@ -227,9 +376,14 @@ class BenchPanel(QWidget):
         self.chart.show_results(self.results)
 
     def _mark_stale(self) -> None:
+        if self.results_key is None and self.max_batch_key is None:
+            return
+        content = model_content(self.document.design)
+        if self.max_batch_key is not None:
+            self.max_batch_result.setEnabled(content == self.max_batch_key)
         if self.results_key is None:
             return
-        stale = model_content(self.document.design) != self.results_key
+        stale = content != self.results_key
         self.table.setEnabled(not stale)
         self.chart.set_stale(stale)
         if stale:
@@ -238,3 +392,12 @@ class BenchPanel(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("color: #c0392b;" if error else "")
+
+
+def _own_max_batch_runner() -> MaxBatchRunner:
+    """A runner whose worker stops when the app quits (a panel made without one)."""
+    runner = MaxBatchRunner()
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(runner.close)
+    return runner

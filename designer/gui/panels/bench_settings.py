@@ -1,5 +1,6 @@
 """The benchmark panel's settings kept across starts: device, batch sizes, dtype,
-channels_last and torch.compile, restored from and written to the window's settings."""
+channels_last, torch.compile and the step the max-batch search fits, restored from and written
+to the window's settings."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ def remember_bench_settings(panel: BenchPanel, settings: QSettings) -> None:
     panel.dtype.currentTextChanged.connect(lambda dtype: keep("dtype", dtype))
     panel.channels_last.toggled.connect(lambda on: keep("channels_last", on))
     panel.compile.toggled.connect(lambda on: keep("compile", on))
+    panel.max_batch_step.currentIndexChanged.connect(
+        lambda _index: keep("max_batch_step", panel.max_batch_step.currentData())
+    )
 
 
 def _restore(panel: BenchPanel, settings: QSettings) -> None:
@@ -36,6 +40,7 @@ def _restore(panel: BenchPanel, settings: QSettings) -> None:
         dtype = settings.value("dtype", panel.dtype.currentText(), type=str)
         channels_last = settings.value("channels_last", False, type=bool)
         compile_ = settings.value("compile", False, type=bool)
+        max_batch_step = settings.value("max_batch_step", "forward", type=str)
     finally:
         settings.endGroup()
     panel.want_device(str(device))  # listed once the worker has found the devices
@@ -46,3 +51,4 @@ def _restore(panel: BenchPanel, settings: QSettings) -> None:
         log.info("benchmark dtype %r from the settings is not offered; keeping fp32", dtype)
     panel.channels_last.setChecked(bool(channels_last))
     panel.compile.setChecked(bool(compile_))
+    panel.max_batch_step.setCurrentIndex(max(0, panel.max_batch_step.findData(max_batch_step)))
