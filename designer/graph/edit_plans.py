@@ -29,12 +29,12 @@ from designer.graph.fileformat import (
     strict_json,
 )
 from designer.graph.layout import layered_positions
+from designer.graph.layout.geometry import Rect
 from designer.graph.model import Edge
 from designer.graph.names import unique_name
 from designer.graph.params import describe_value
 from designer.graph.placement import (
     Footprint,
-    Rect,
     place_after,
     place_beside_everything,
     place_fragment,

@@ -22,6 +22,7 @@ from itertools import count
 import networkx as nx
 
 from designer.graph.design import Design
+from designer.graph.layout.geometry import Rect
 from designer.graph.model import Edge
 
 Point = tuple[float, float]
@@ -29,76 +30,6 @@ Point = tuple[float, float]
 FIRST_SEARCH_RADIUS = 256.0
 PAIR_CELL = 512.0
 """Grid cell for finding overlapping pairs among many rectangles."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rect:
-    left: float
-    top: float
-    right: float
-    bottom: float
-
-    @staticmethod
-    def around(points: Iterable[Point], width: float, height: float) -> Rect | None:
-        """The box holding a ``width`` x ``height`` block at each point, None for no points."""
-        box: Rect | None = None
-        for x, y in points:
-            box = _unite(box, Rect(x, y, x + width, y + height))
-        return box
-
-    @property
-    def width(self) -> float:
-        return self.right - self.left
-
-    @property
-    def height(self) -> float:
-        return self.bottom - self.top
-
-    @property
-    def centre(self) -> Point:
-        return ((self.left + self.right) / 2, (self.top + self.bottom) / 2)
-
-    def overlaps(self, other: Rect) -> bool:
-        """True when the insides meet; rectangles that only touch don't overlap."""
-        return (
-            self.left < other.right
-            and other.left < self.right
-            and self.top < other.bottom
-            and other.top < self.bottom
-        )
-
-    def holds(self, point: Point) -> bool:
-        """True for a point strictly inside."""
-        x, y = point
-        return self.left < x < self.right and self.top < y < self.bottom
-
-    def contains(self, other: Rect) -> bool:
-        return (
-            self.left <= other.left
-            and other.right <= self.right
-            and self.top <= other.top
-            and other.bottom <= self.bottom
-        )
-
-    def grown(self, dx: float, dy: float) -> Rect:
-        return Rect(self.left - dx, self.top - dy, self.right + dx, self.bottom + dy)
-
-    def moved(self, dx: float, dy: float) -> Rect:
-        return Rect(self.left + dx, self.top + dy, self.right + dx, self.bottom + dy)
-
-    def united(self, other: Rect) -> Rect:
-        return Rect(
-            min(self.left, other.left),
-            min(self.top, other.top),
-            max(self.right, other.right),
-            max(self.bottom, other.bottom),
-        )
-
-    def distance_to(self, point: Point) -> float:
-        x, y = point
-        dx = max(self.left - x, 0.0, x - self.right)
-        dy = max(self.top - y, 0.0, y - self.bottom)
-        return math.hypot(dx, dy)
 
 
 def _unite(box: Rect | None, rect: Rect) -> Rect:
@@ -330,7 +261,7 @@ def place_fragment(
     """The offset that puts pasted blocks (at ``positions`` when copied) in free space:
     nearest ``offset``, or nearest the middle of ``visible`` when ``offset`` would put them
     out of sight. The fragment keeps its shape and goes in whole, at the top level."""
-    box = Rect.around(positions, footprint.block_width, footprint.block_height)
+    box = Rect.enclosing(positions, footprint.block_width, footprint.block_height)
     if box is None:
         return offset
     if visible is not None and not visible.contains(box.moved(*offset)):

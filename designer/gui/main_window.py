@@ -29,7 +29,7 @@ from designer.graph.edit_plans import (
     pasted_ids,
 )
 from designer.graph.edits import Ungroup
-from designer.graph.placement import Rect
+from designer.graph.layout.geometry import Rect
 from designer.gui.canvas import mime
 from designer.gui.canvas.scene import PLACEMENT_FOOTPRINT, DesignScene
 from designer.gui.canvas.view import CanvasView

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from designer.graph import Design, DesignError, Edge
 from designer.graph.edit_plans import copy_fragment, paste_plan, pasted_ids, placed_add_plan
 from designer.graph.edits import MoveBlock, apply_all, undo_all
+from designer.graph.layout.geometry import Rect
 from designer.graph.placement import (
     Footprint,
-    Rect,
     group_frames,
     place_after,
     place_beside_everything,

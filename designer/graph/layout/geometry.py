@@ -3,6 +3,8 @@ work on the same boxes the canvas draws (``designer.gui.canvas.style`` takes the
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Final, NamedTuple
 
 BLOCK_WIDTH: Final = 184.0
@@ -36,6 +38,7 @@ class Rect(NamedTuple):
         return Point((self.left + self.right) / 2, (self.top + self.bottom) / 2)
 
     def overlaps(self, other: Rect) -> bool:
+        """True when the insides meet; rectangles that only touch don't overlap."""
         return (
             self.left < other.right
             and other.left < self.right
@@ -43,14 +46,57 @@ class Rect(NamedTuple):
             and other.top < self.bottom
         )
 
+    def holds(self, point: tuple[float, float]) -> bool:
+        """True for a point strictly inside."""
+        x, y = point
+        return self.left < x < self.right and self.top < y < self.bottom
+
+    def contains(self, other: Rect) -> bool:
+        return (
+            self.left <= other.left
+            and other.right <= self.right
+            and self.top <= other.top
+            and other.bottom <= self.bottom
+        )
+
     def grown(self, dx: float, dy: float) -> Rect:
         return Rect(self.left - dx, self.top - dy, self.right + dx, self.bottom + dy)
 
+    def moved(self, dx: float, dy: float) -> Rect:
+        return Rect(self.left + dx, self.top + dy, self.right + dx, self.bottom + dy)
+
+    def united(self, other: Rect) -> Rect:
+        return Rect(
+            min(self.left, other.left),
+            min(self.top, other.top),
+            max(self.right, other.right),
+            max(self.bottom, other.bottom),
+        )
+
+    def distance_to(self, point: tuple[float, float]) -> float:
+        x, y = point
+        dx = max(self.left - x, 0.0, x - self.right)
+        dy = max(self.top - y, 0.0, y - self.bottom)
+        return math.hypot(dx, dy)
+
     @staticmethod
     def around(centre: Point, width: float, height: float) -> Rect:
+        """The ``width`` x ``height`` box centred on ``centre``."""
         return Rect(
             centre.x - width / 2, centre.y - height / 2, centre.x + width / 2, centre.y + height / 2
         )
+
+    @staticmethod
+    def enclosing(
+        corners: Iterable[tuple[float, float]], width: float, height: float
+    ) -> Rect | None:
+        """The box holding a ``width`` x ``height`` block at each top-left corner; None for
+        no corners."""
+        box: Rect | None = None
+        for x, y in corners:
+            rect = Rect(x, y, x + width, y + height)
+            box = rect if box is None else box.united(rect)
+        return box
 
 
 def block_rect(position: tuple[float, float]) -> Rect:
