@@ -134,7 +134,7 @@ class EdgeItem(QGraphicsItem):
         painter.drawPath(self._path)
         if not self.shown_label:
             return
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_SCALE:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.NAME_ONLY_SCALE:
             return
         colour = style.SELECTED if selected else style.ERROR if self.has_error else style.EDGE
         painter.setPen(QPen(colour, 1.0))

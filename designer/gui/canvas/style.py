@@ -18,10 +18,11 @@ GROUP_HEADER: Final = geometry.GROUP_HEADER
 COLLAPSED_WIDTH: Final = 170.0
 COLLAPSED_HEIGHT: Final = 44.0
 DETAIL_SCALE: Final = 0.4
-"""Below this zoom, edge labels and group toggles go: unreadable, and they cost frame time."""
+"""Below this zoom, group toggles go: unreadable, and they cost frame time."""
 NAME_ONLY_SCALE: Final = 0.7
 """Below this zoom a block shows its name only (and a group its title), in a font that grows as
-the zoom falls: its sizes and port names, under 8 px on screen by then, go first."""
+the zoom falls: its sizes, port names and edges' shape labels, under 8 px on screen by then,
+go first (an edge's tooltip still gives its shape)."""
 NAME_PIXELS: Final = 11.0
 """How tall (em, screen pixels) a name shown alone is drawn where the block has room."""
 NAME_MIN_PIXELS: Final = 9.0
