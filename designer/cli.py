@@ -4,7 +4,7 @@
 ``compile`` prints or writes the generated module; ``summary`` prints the model and a table of
 its modules; ``export`` writes the module (with weights), ONNX or a ``torch.export`` program;
 ``bench`` times the forward pass (or, with ``--mode train``, a training step) on a device (in a
-worker process) and prints the figures;
+worker process) and prints the figures (with ``--per-block``, each block's cost);
 ``kinds`` lists every kind of block with its ports and parameters; ``render`` draws the
 canvas to an SVG or PNG without a window.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
@@ -34,7 +34,9 @@ from designer.graph.shapes import problem_lines
 
 if TYPE_CHECKING:
     from designer.compiler import CompiledDesign
-    from designer.runtime import Progress
+    from designer.runtime import BatchResult, Progress
+    from designer.runtime.baseline import Baseline
+    from designer.runtime.results import TrainResult
 
 EXIT_OK = 0
 EXIT_SHAPE_ERRORS = 1
@@ -188,7 +190,29 @@ def _add_bench_command(
         metavar="N",
         help="with --max-batch: the largest batch to try (65536)",
     )
+    bench.add_argument(
+        "--per-block",
+        action="store_true",
+        help="each block's parameters, FLOPs, activation memory and measured time (forward, "
+        "and backward with --mode train), against the total measured without hooks",
+    )
+    bench.add_argument(
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="with --per-block: the runs whose medians are reported (20)",
+    )
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="print each phase's ratio to the baseline kept in FILE (the same mode, device, "
+        "dtype and batch sizes)",
+    )
+    bench.add_argument(
+        "--save-baseline", type=Path, metavar="FILE", help="keep this run's figures in FILE"
+    )
 
 
 def _check(path: str, as_json: bool) -> int:
@@ -334,6 +358,7 @@ def _export_command(arguments: argparse.Namespace) -> int:
 
 def _bench_command(arguments: argparse.Namespace) -> int:
     from designer.runtime import MeasureSettings, TorchWorker
+    from designer.runtime.baseline import BaselineError
     from designer.runtime.report import (
         results_json,
         results_table,
@@ -341,7 +366,13 @@ def _bench_command(arguments: argparse.Namespace) -> int:
         train_results_table,
     )
 
+    if arguments.per_block:
+        return _per_block_command(arguments)
+    if arguments.repeats is not None:
+        return _fail("--repeats applies to --per-block")
     if arguments.max_batch:
+        if arguments.baseline or arguments.save_baseline:
+            return _fail("--baseline and --save-baseline apply to timed runs, not --max-batch")
         return _max_batch_command(arguments)
     if arguments.max_batch_cap is not None:
         return _fail("--max-batch-cap applies to --max-batch")
@@ -366,6 +397,10 @@ def _bench_command(arguments: argparse.Namespace) -> int:
         optimizer=arguments.optimizer or "sgd",
         loss=arguments.loss or "cross_entropy",
     )
+    try:
+        baseline = _bench_baseline(arguments, batches)
+    except BaselineError as error:
+        return _fail(str(error))
     # compiled here for the shape-error report and the class name; the worker compiles the
     # design it is sent once, itself
     design, compiled = _compile(arguments.design)
@@ -384,8 +419,62 @@ def _bench_command(arguments: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
+    try:
+        measured = trained if train else results
+        lines = _with_baseline(arguments, baseline, name, measured, lines, document)
+    except BaselineError as error:
+        return _fail(str(error))
     print(json.dumps(document, indent=2) if arguments.json else "\n".join(lines))
     return EXIT_OK
+
+
+def _bench_baseline(arguments: argparse.Namespace, batches: tuple[int, ...]) -> Baseline | None:
+    """The baseline asked for (read before the run: a mismatch is refused without running)."""
+    from designer.runtime.baseline import BaselineError, read_baseline, settings_refusal
+
+    if arguments.baseline is None:
+        return None
+    baseline = read_baseline(arguments.baseline)
+    reason = settings_refusal(baseline, arguments.mode, arguments.dtype, batches)
+    if reason is not None:
+        raise BaselineError(f"{arguments.baseline}: {reason}")
+    return baseline
+
+
+def _with_baseline(
+    arguments: argparse.Namespace,
+    baseline: Baseline | None,
+    name: str,
+    measured: Sequence[BatchResult] | Sequence[TrainResult],
+    lines: list[str],
+    document: dict[str, object],
+) -> list[str]:
+    """The lines to print: with a ratio column when compared with a baseline (the JSON gets
+    ``"baseline"``); the run kept with --save-baseline."""
+    from designer.runtime import BatchResult, report
+    from designer.runtime import baseline as baselines
+    from designer.runtime.baseline import BaselineError
+    from designer.runtime.results import TrainResult
+
+    if baseline is not None:
+        try:
+            comparison = baselines.compare(baseline, name, measured)
+        except BaselineError as error:
+            raise BaselineError(f"{arguments.baseline}: {error}") from error
+        file = str(arguments.baseline)
+        document["baseline"] = report.comparison_json(file, baseline, comparison)
+        if isinstance(measured[0], TrainResult):
+            trained = [result for result in measured if isinstance(result, TrainResult)]
+            table = report.compared_train_results_table(name, trained, comparison)
+        else:
+            forward = [result for result in measured if isinstance(result, BatchResult)]
+            table = report.compared_results_table(name, forward, comparison)
+        lines = [*table, "", *report.baseline_heading(file, baseline, comparison)]
+    if arguments.save_baseline is not None:
+        baselines.write_baseline(baselines.baseline_of(name, measured), arguments.save_baseline)
+        if not arguments.json:
+            lines = [*lines, f"kept as the baseline in {arguments.save_baseline}"]
+    return lines
 
 
 def _max_batch_command(arguments: argparse.Namespace) -> int:
@@ -422,6 +511,52 @@ def _max_batch_command(arguments: argparse.Namespace) -> int:
         print(json.dumps(max_batch_json(arguments.design, name, result), indent=2))
     else:
         print("\n".join(max_batch_lines(name, result)))
+    return EXIT_OK
+
+
+def _per_block_command(arguments: argparse.Namespace) -> int:
+    """``bench --per-block``: every block's cost, and their time against the measured total."""
+    from designer.runtime import MeasureSettings, TorchWorker
+    from designer.runtime.report import block_costs_json, block_costs_table
+
+    for given, option in (
+        (arguments.max_batch, "--max-batch"),
+        (arguments.sweep is not None, "--sweep"),
+        (arguments.compile, "--compile"),
+        (arguments.max_batch_cap is not None, "--max-batch-cap"),
+    ):
+        if given:
+            return _fail(f"--per-block measures one batch size eagerly: drop {option}")
+    if arguments.mode != "train" and (arguments.optimizer or arguments.loss):
+        return _fail("--optimizer and --loss apply to --mode train")
+    if arguments.repeats is not None and arguments.repeats < 1:
+        return _fail(f"--repeats {arguments.repeats}: give a whole number of at least 1")
+    settings = MeasureSettings(
+        device=arguments.device,
+        dtype=arguments.dtype,
+        batches=(arguments.batch,),
+        channels_last=arguments.channels_last,
+        force=arguments.force,
+        mode=arguments.mode,
+        optimizer=arguments.optimizer or "sgd",
+        loss=arguments.loss or "cross_entropy",
+    )
+    design, compiled = _compile(arguments.design)  # shape errors reported here, as for bench
+    name = compiled.class_name
+    names = {block_id: block.name for block_id, block in design.blocks.items()}
+    progress = _progress_line if sys.stderr.isatty() else None
+    try:
+        with TorchWorker(logging.DEBUG if arguments.verbose else logging.WARNING) as worker:
+            report = worker.block_costs(
+                design, settings, repeats=arguments.repeats, on_progress=progress
+            )
+    finally:
+        if progress is not None:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if arguments.json:
+        print(json.dumps(block_costs_json(arguments.design, name, report, names), indent=2))
+    else:
+        print("\n".join(block_costs_table(name, report, names)))
     return EXIT_OK
 
 
@@ -516,7 +651,7 @@ _COMPILING: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-_COMMANDS = frozenset({"check", "kinds", "render", *_COMPILING})
+_COMMANDS = frozenset({"check", "kinds", "render", "import", *_COMPILING})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ fitting batch size (fitting taken as monotone in the batch size) in at most
   fresh fp16 gradient scaler.
 - Elsewhere (the CPU, MPS), estimated: running out of memory on the CPU ends the process (the
   kernel's OOM killer) or swaps rather than raising, so each try is the estimate from the
-  design (``memory.estimate_memory``, plus gradients and optimizer state for training) against
+  design (``memory.estimate_memory``; for training ``train_step.training_estimate``) against
   ``CPU_HEADROOM`` of the memory available (``memory.available_bytes``: MemAvailable from
   /proc/meminfo, failing that the physical memory; MPS's recommended working set less what
   its driver holds). The batch size found is then confirmed by one real step when its estimate
@@ -40,23 +40,24 @@ from designer.runtime.errors import MeasurementError, RuntimeSettingsError, TooL
 from designer.runtime.measure import (
     ProgressCallback,
     Step,
-    _is_out_of_memory,
-    _release,
-    _run_context,
     check_channels_last,
+    is_out_of_memory,
     materialized,
+    release,
+    run_context,
 )
 from designer.runtime.memory import available_bytes, estimate_memory
 from designer.runtime.results import BatchTry, MaxBatchResult, Progress
 from designer.runtime.settings import MeasureSettings, ResolvedSettings, resolve_settings
 from designer.runtime.timing import synchronize
 from designer.runtime.train_step import (
-    _check_scaler_dtype,
-    _first_step,
-    _optimizer,
-    _probed_loss,
-    _Run,
-    _TrainStep,
+    Run,
+    TrainStep,
+    build_optimizer,
+    check_scaler_dtype,
+    first_step,
+    probed_loss,
+    training_estimate,
     training_memory,
 )
 from designer.units import format_bytes
@@ -198,19 +199,21 @@ def _estimator(
     settings: MeasureSettings,
     resolved: ResolvedSettings,
 ) -> Callable[[int], int]:
-    """The estimate at a batch size, as the runs check it before they start."""
-    element_size = (resolved.autocast_dtype or torch_dtype(compiled.dtype)).itemsize
-    overhead = 0
+    """The estimate at a batch size, as the runs check it before they start: a training
+    step's with gradients, optimizer state and the activations kept for backward."""
     if settings.mode == "train":
-        memory = training_memory(model, settings.optimizer, compiled.class_name)
-        _check_scaler_dtype(model, settings, compiled.class_name)
-        overhead = memory.gradient_bytes + memory.optimizer_state_bytes
+        check_scaler_dtype(model, settings, compiled.class_name)
 
-    def estimate(batch: int) -> int:
-        report = compiled.report
-        return estimate_memory(model, design, report, batch, element_size).total_bytes + overhead
+        def training(batch: int) -> int:
+            return training_estimate(model, compiled, design, settings, resolved, batch).total_bytes
 
-    return estimate
+        return training
+    element_size = (resolved.autocast_dtype or torch_dtype(compiled.dtype)).itemsize
+
+    def forward(batch: int) -> int:
+        return estimate_memory(model, design, compiled.report, batch, element_size).total_bytes
+
+    return forward
 
 
 def _measured(
@@ -234,7 +237,7 @@ def _measured(
         probe,
         cap=cap,
         start=_start(settings),
-        release=lambda: _release(resolved.device),
+        release=lambda: release(resolved.device),
         on_try=on_try,
     )
     if search.batch == 0:
@@ -294,7 +297,7 @@ def _estimated(
     if on_progress is not None:
         on_progress(Progress("confirming", confirm_batch, 0, 1))
     probe = _step_probe(model, compiled, design, settings, resolved)
-    ran = _try(probe, confirm_batch, lambda: _release(device)).fits
+    ran = _try(probe, confirm_batch, lambda: release(device)).fits
     if not ran and not cheap:
         raise MeasurementError(
             f"out of memory at batch {confirm_batch} on {device}", batch=confirm_batch
@@ -342,7 +345,7 @@ def _step_probe(
     def forward(batch: int) -> int | None:
         inputs = batch_inputs(design, batch, device, channels_last=settings.channels_last)
         _reset_peak(device)
-        with _run_context(resolved):
+        with run_context(resolved):
             real(*inputs)
         return _peak(device)
 
@@ -361,8 +364,8 @@ class _TrainProbe:
         resolved: ResolvedSettings,
     ) -> None:
         memory = training_memory(model, settings.optimizer, compiled.class_name)
-        optimizer = _optimizer(settings.optimizer, model)
-        self.run = _Run(model, optimizer, None, compiled, design, settings, resolved, memory)
+        optimizer = build_optimizer(settings.optimizer, model)
+        self.run = Run(model, optimizer, None, compiled, design, settings, resolved, memory)
 
     def __call__(self, batch: int) -> int | None:
         run = self.run
@@ -371,8 +374,8 @@ class _TrainProbe:
             run = dataclasses.replace(run, scaler=torch.amp.GradScaler(device.type))
         inputs = batch_inputs(run.design, batch, device, channels_last=run.settings.channels_last)
         _reset_peak(device)
-        step = _TrainStep(run, inputs, _probed_loss(run, inputs))
-        _first_step(step, run, Step(batch, 0, 1, lambda _progress: None))
+        step = TrainStep(run, inputs, probed_loss(run, inputs))
+        first_step(step, run, Step(batch, 0, 1, lambda _progress: None))
         return _peak(device)
 
 
@@ -431,7 +434,7 @@ def _result(
 
 def _out_of_memory(error: RuntimeError) -> bool:
     # the CPU's allocator says "not enough memory" where CUDA's says "out of memory"
-    return _is_out_of_memory(error) or "not enough memory" in str(error).lower()
+    return is_out_of_memory(error) or "not enough memory" in str(error).lower()
 
 
 def _first_line(error: BaseException) -> str:

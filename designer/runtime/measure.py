@@ -119,11 +119,11 @@ def materialized(model: nn.Module, device: torch.device, *, channels_last: bool)
             to_memory_format = cast(Callable[..., nn.Module], model.to)
             model = to_memory_format(memory_format=torch.channels_last)
     except RuntimeError as error:
-        if not _is_out_of_memory(error):
+        if not is_out_of_memory(error):
             raise
     else:
         return model
-    _release(device)
+    release(device)
     raise MeasurementError(f"out of memory giving the model its weights on {device}", batch=None)
 
 
@@ -164,7 +164,7 @@ def _out_of_memory_guarded(batch: int, device: torch.device, measure: Callable[[
     try:
         return measure()
     except RuntimeError as error:
-        if not _is_out_of_memory(error):
+        if not is_out_of_memory(error):
             raise
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         message = (
@@ -172,7 +172,7 @@ def _out_of_memory_guarded(batch: int, device: torch.device, measure: Callable[[
             + (f" ({first_line})" if first_line else "")
             + "; try a smaller batch"
         )
-    _release(device)  # the failed run's tensors went with the traceback
+    release(device)  # the failed run's tensors went with the traceback
     raise MeasurementError(message, batch=batch)
 
 
@@ -191,7 +191,7 @@ def _measure_batch(
     inputs = batch_inputs(design, batch, device, channels_last=settings.channels_last)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    with _run_context(resolved):
+    with run_context(resolved):
         runner: Callable[..., object] = model
         compile_s = None
         if settings.compile:
@@ -253,7 +253,7 @@ def compile_timed(
         first_call(compiled_model)
         synchronize(device)
     except Exception as error:
-        if isinstance(error, RuntimeError) and _is_out_of_memory(error):
+        if isinstance(error, RuntimeError) and is_out_of_memory(error):
             raise
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise MeasurementError(
@@ -263,7 +263,7 @@ def compile_timed(
     return compiled_model, time.perf_counter() - start
 
 
-def _run_context(resolved: ResolvedSettings) -> contextlib.ExitStack:
+def run_context(resolved: ResolvedSettings) -> contextlib.ExitStack:
     stack = contextlib.ExitStack()
     stack.enter_context(torch.inference_mode())
     if resolved.autocast_dtype is not None:
@@ -314,11 +314,11 @@ def _result(
     )
 
 
-def _is_out_of_memory(error: RuntimeError) -> bool:
+def is_out_of_memory(error: RuntimeError) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
 
 
-def _release(device: torch.device) -> None:
+def release(device: torch.device) -> None:
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TypeVar
 
+from designer.runtime.baseline import FORWARD_PHASES, TRAIN_PHASES, Baseline, Comparison
+from designer.runtime.block_costs import BlockCost, CostMeasure, CostReport
 from designer.runtime.results import BatchResult, MaxBatchResult, PhaseTiming, TrainResult
 from designer.text_table import text_table
 from designer.units import format_bytes
@@ -97,6 +99,48 @@ def train_results_table(model: str, results: Sequence[TrainResult]) -> list[str]
         *_table(TRAIN_COLUMNS, results),
         "",
         *text_table(PHASE_HEADER, phase_rows, right_aligned=4),
+        "",
+        *train_memory_table(results),
+    ]
+
+
+TRAIN_MEMORY_COLUMNS: tuple[Column[TrainResult], ...] = (
+    ("batch", lambda r: str(r.batch)),
+    ("params", lambda r: format_bytes(r.memory.parameter_bytes)),
+    ("grads", lambda r: format_bytes(r.memory.gradient_bytes)),
+    ("optimizer state", lambda r: format_bytes(r.memory.optimizer_state_bytes)),
+    ("inputs", lambda r: format_bytes(r.input_bytes)),
+    ("activations est", lambda r: format_bytes(r.estimated_activation_bytes)),
+    (
+        "activations saved",
+        lambda r: _optional(r.measured_activation_bytes, lambda b: format_bytes(int(b))),
+    ),
+    ("estimate", lambda r: format_bytes(r.estimated_bytes)),
+    ("peak measured", lambda r: _optional(r.peak_memory_bytes, lambda b: format_bytes(int(b)))),
+    ("error", lambda r: _optional(r.estimate_error, lambda error: f"{error:+.0%}")),
+)
+"""A training step's memory: the estimate's parts from the design, what was measured, and
+the estimate's error against the measured peak."""
+
+_PEAK_METHODS = {
+    "max_memory_allocated": "torch.cuda.max_memory_allocated over one step",
+    "profiler": (
+        "the torch profiler's CPU allocations less frees over one step, on top of the "
+        "parameters, buffers, optimizer state and inputs live at its start"
+    ),
+}
+
+
+def train_memory_table(results: Sequence[TrainResult]) -> list[str]:
+    """The memory breakdown per batch size, under a line saying how the peak was measured
+    (activations saved: the bytes ``saved_tensors_hooks`` saw, each storage once)."""
+    if not results:
+        return []
+    method = results[0].peak_memory_method
+    how = _PEAK_METHODS.get(method or "", "not measured on this device")
+    return [
+        f"training memory: estimate from the design; peak measured by {how}",
+        *_table(TRAIN_MEMORY_COLUMNS, results),
     ]
 
 
@@ -207,3 +251,186 @@ def max_batch_json(file: str, model: str, result: MaxBatchResult) -> dict[str, o
     """Every field of the result (the tries included), in SI units, marked
     ``"search": "max_batch"``."""
     return {"file": file, "model": model, "search": "max_batch", "result": asdict(result)}
+
+
+# --- compared with a baseline ---------------------------------------------------------------
+
+TRAIN_PHASE_NAMES = {"forward": "forward", "backward": "backward", "step": "optimizer step"}
+"""The phase table's names, and the baseline's for the same phases."""
+
+
+def baseline_heading(file: str, baseline: Baseline, comparison: Comparison) -> list[str]:
+    """What the ratios are against, and the settings that differ from it."""
+    lines = [f"vs baseline: {file}: {baseline.describe()} (x0.83: 83% of its time, faster)"]
+    lines += [f"note: {note}" for note in comparison.notes]
+    return lines
+
+
+def compared_results_table(
+    model: str, results: Sequence[BatchResult], comparison: Comparison
+) -> list[str]:
+    """``results_table`` with the median's ratio to the baseline next to it."""
+    if not results:
+        return [f"{model}: no results"]
+    phase = FORWARD_PHASES[0]
+    ratio_column: Column[BatchResult] = (
+        "vs baseline",
+        lambda r: comparison.ratio(r.batch, phase).text(),
+    )
+    columns = _after(COLUMNS, "median ms", ratio_column)
+    return [results_heading(model, results), *_table(columns, results)]
+
+
+def compared_train_results_table(
+    model: str, results: Sequence[TrainResult], comparison: Comparison
+) -> list[str]:
+    """``train_results_table`` with each phase's (and the whole step's) ratio to the baseline."""
+    if not results:
+        return [f"{model}: no results"]
+    whole = TRAIN_PHASES[0]
+    ratio_column: Column[TrainResult] = (
+        "vs baseline",
+        lambda r: comparison.ratio(r.batch, whole).text(),
+    )
+    phase_rows = [
+        [
+            *_phase_row(result, name, phase),
+            comparison.ratio(result.batch, TRAIN_PHASE_NAMES[name]).text(),
+        ]
+        for result in results
+        for name, phase in (
+            ("forward", result.phases.forward),
+            ("backward", result.phases.backward),
+            ("step", result.phases.step),
+        )
+    ]
+    return [
+        results_heading(model, results),
+        *_table(_after(TRAIN_COLUMNS, "step ms", ratio_column), results),
+        "",
+        *text_table((*PHASE_HEADER, "vs baseline"), phase_rows, right_aligned=5),
+    ]
+
+
+def _after(columns: Sequence[Column[R]], title: str, column: Column[R]) -> tuple[Column[R], ...]:
+    chosen: list[Column[R]] = list(columns)
+    chosen.insert([name for name, _ in columns].index(title) + 1, column)
+    return tuple(chosen)
+
+
+def comparison_json(file: str, baseline: Baseline, comparison: Comparison) -> dict[str, object]:
+    """The ratios (later over baseline, per batch size and phase; null where there is none),
+    the baseline's conditions and the notes; block ratios where both carry block costs."""
+    return {
+        "file": file,
+        "conditions": asdict(baseline.conditions),
+        "ratios": {
+            str(batch): {name: ratio.value for name, ratio in phases.items()}
+            for batch, phases in comparison.ratios.items()
+        },
+        "notes": list(comparison.notes),
+        "blocks": {
+            str(batch): [asdict(block) for block in blocks]
+            for batch, blocks in comparison.blocks.items()
+        },
+    }
+
+
+BLOCK_COST_HEADER = (
+    "block",
+    "module",
+    "params",
+    "fwd GFLOP",
+    "bwd GFLOP",
+    "activations",
+    "fwd ms",
+    "bwd ms",
+    "of time",
+)
+
+
+def block_time_sum(report: CostReport) -> float:
+    """The blocks' measured times added up (forward and backward), in seconds."""
+    return sum(cost.value(CostMeasure.TIME) for cost in report.blocks.values())
+
+
+def block_costs_heading(model: str, report: CostReport) -> str:
+    """E.g. "SmallResNet per block, training (forward and backward) at batch 8 on cpu, fp32"."""
+    what = "training (forward and backward)" if report.training else "forward"
+    return f"{model} per block, {what} at batch {report.batch} on {report.device}, {report.dtype}"
+
+
+def block_costs_sum_line(report: CostReport) -> str:
+    """The blocks' times added up against the total measured without hooks, with the ratio."""
+    total = block_time_sum(report)
+    measured = report.measured_total_s
+    if not measured:
+        return f"sum of block times {total * 1e3:.3f} ms; no total measured"
+    return (
+        f"sum of block times {total * 1e3:.3f} ms, measured total (no hooks) "
+        f"{measured * 1e3:.3f} ms: ratio {total / measured:.3f}"
+    )
+
+
+def block_costs_table(
+    model: str, report: CostReport, names: Mapping[str, str] | None = None
+) -> list[str]:
+    """The heading, one row per block (``names``: block id -> its name in the design), the
+    blocks' time against the measured total, and the run's notes."""
+    names = names or {}
+    rows = [
+        _block_cost_row(cost, names.get(block_id, block_id), report)
+        for block_id, cost in report.blocks.items()
+    ]
+    return [
+        block_costs_heading(model, report),
+        *text_table(BLOCK_COST_HEADER, rows, right_aligned=7),
+        "",
+        block_costs_sum_line(report),
+        *(f"note: {note}" for note in report.notes),
+    ]
+
+
+def _block_cost_row(cost: BlockCost, name: str, report: CostReport) -> list[str]:
+    def milliseconds(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{seconds * 1e3:.3f}"
+
+    return [
+        name,
+        cost.module_path or "-",
+        f"{cost.parameters:,}",
+        f"{cost.flops_forward / 1e9:.4g}",
+        f"{cost.flops_backward / 1e9:.4g}" if report.training else "-",
+        format_bytes(cost.activation_bytes),
+        milliseconds(cost.forward_s),
+        milliseconds(cost.backward_s),
+        f"{report.share(cost.block_id, CostMeasure.TIME):.1%}",
+    ]
+
+
+def block_costs_json(
+    file: str, model: str, report: CostReport, names: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """Every field of the report, each block with its ``name``, the sum of the blocks' times
+    and its ratio to the measured total, in SI units; marked ``"per_block": true``."""
+    names = names or {}
+    total = block_time_sum(report)
+    measured = report.measured_total_s
+    blocks = [
+        {"name": names.get(block_id, block_id), **asdict(cost)}
+        for block_id, cost in report.blocks.items()
+    ]
+    return {
+        "file": file,
+        "model": model,
+        "per_block": True,
+        "device": report.device,
+        "dtype": report.dtype,
+        "batch": report.batch,
+        "training": report.training,
+        "blocks": blocks,
+        "block_time_sum_s": total,
+        "measured_total_s": measured,
+        "ratio": total / measured if measured else None,
+        "notes": list(report.notes),
+    }

@@ -107,10 +107,23 @@ class TrainResult:
     phases: TrainPhases
     memory: TrainingMemory
     estimated_bytes: int
-    """The estimate checked before the run: parameters and buffers, gradients, optimizer state
-    and activations."""
+    """The estimate checked before the run, from the design alone: parameters and buffers,
+    gradients, optimizer state, inputs and activations kept for backward."""
     peak_memory_bytes: int | None
-    """``max_memory_allocated`` over the run on CUDA; None elsewhere."""
+    """The peak of one training step, measured: ``max_memory_allocated`` on CUDA; on the CPU
+    the torch profiler's allocations less frees during the step, on top of what was live at its
+    start (see ``peak_memory_method``); None elsewhere."""
+    estimated_activation_bytes: int = 0
+    """The estimate's activations kept for backward (the loss's included)."""
+    measured_activation_bytes: int | None = None
+    """Tensors saved for backward in one step, measured (``saved_tensors_hooks``, each storage
+    once; parameters, buffers and inputs left out); None with ``torch.compile``."""
+    input_bytes: int = 0
+    """The model's inputs at the batch size (part of the estimate)."""
+    peak_memory_method: str | None = None
+    """How the peak was measured: "max_memory_allocated" (CUDA), "profiler" (CPU), or None."""
+    estimate_error: float | None = None
+    """(estimated_bytes - peak_memory_bytes) / peak_memory_bytes; None without a peak."""
 
 
 @dataclass(frozen=True, slots=True)

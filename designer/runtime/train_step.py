@@ -41,7 +41,14 @@ from designer.runtime.measure import (
     materialized,
     measure_each_batch,
 )
-from designer.runtime.memory import available_bytes, estimate_memory
+from designer.runtime.memory import (
+    OPTIMIZER_STATE_FACTOR,
+    MeasuredStep,
+    TrainingEstimate,
+    available_bytes,
+    estimate_training_memory,
+    measure_step_memory,
+)
 from designer.runtime.results import (
     PhaseTiming,
     Progress,
@@ -86,21 +93,21 @@ def measure_train_step(
     model = build_model(compiled)
     name = compiled.class_name
     memory = training_memory(model, settings.optimizer, name)
-    _check_scaler_dtype(model, settings, name)
-    element_size = (resolved.autocast_dtype or torch_dtype(compiled.dtype)).itemsize
-    overhead = memory.gradient_bytes + memory.optimizer_state_bytes
+    check_scaler_dtype(model, settings, name)
     estimates = {
-        batch: estimate_memory(model, design, compiled.report, batch, element_size).total_bytes
-        + overhead
+        batch: training_estimate(model, compiled, design, settings, resolved, batch)
         for batch in resolved.batches
     }
     if not settings.force:
-        _check_fits(estimates, resolved.device)
+        _check_fits(
+            {batch: estimate.total_bytes for batch, estimate in estimates.items()},
+            resolved.device,
+        )
     model = materialized(model, resolved.device, channels_last=settings.channels_last).train()
     fp16 = resolved.autocast_dtype is torch.float16
-    run = _Run(
+    run = Run(
         model,
-        _optimizer(settings.optimizer, model),
+        build_optimizer(settings.optimizer, model),
         torch.amp.GradScaler(resolved.device.type) if fp16 else None,
         compiled,
         design,
@@ -126,11 +133,33 @@ def training_memory(model: nn.Module, optimizer: str, name: str) -> TrainingMemo
             "with weights"
         )
     parameter_bytes = sum(tensor.numel() * tensor.element_size() for tensor in trainable)
-    moments = 2 if optimizer == "adamw" else 0
-    return TrainingMemory(parameter_bytes, parameter_bytes, moments * parameter_bytes)
+    state = OPTIMIZER_STATE_FACTOR[optimizer] * parameter_bytes
+    return TrainingMemory(parameter_bytes, parameter_bytes, state)
 
 
-def _check_scaler_dtype(model: nn.Module, settings: MeasureSettings, name: str) -> None:
+def training_estimate(
+    model: nn.Module,
+    compiled: CompiledDesign,
+    design: Design,
+    settings: MeasureSettings,
+    resolved: ResolvedSettings,
+    batch: int,
+) -> TrainingEstimate:
+    """A training step's memory at ``batch`` from the design alone (``model`` on meta)."""
+    element_size = (resolved.autocast_dtype or torch_dtype(compiled.dtype)).itemsize
+    return estimate_training_memory(
+        model,
+        design,
+        compiled.report,
+        batch=batch,
+        element_size=element_size,
+        optimizer=settings.optimizer,
+        loss=settings.loss,
+        autocast=resolved.autocast_dtype is not None,
+    )
+
+
+def check_scaler_dtype(model: nn.Module, settings: MeasureSettings, name: str) -> None:
     """fp16's ``GradScaler`` unscales gradients in fp32: half-precision weights can't have it."""
     if settings.dtype != "fp16":
         return
@@ -159,7 +188,7 @@ def _check_fits(estimates: dict[int, int], device: torch.device) -> None:
             )
 
 
-def _optimizer(name: str, model: nn.Module) -> torch.optim.Optimizer:
+def build_optimizer(name: str, model: nn.Module) -> torch.optim.Optimizer:
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if name == "adamw":
         return torch.optim.AdamW(parameters, lr=LEARNING_RATE)
@@ -167,7 +196,7 @@ def _optimizer(name: str, model: nn.Module) -> torch.optim.Optimizer:
 
 
 @dataclass(frozen=True, slots=True)
-class _Run:
+class Run:
     """What every batch size of a run shares: the optimizer's state and the scaler's scale
     carry over."""
 
@@ -182,10 +211,10 @@ class _Run:
     memory: TrainingMemory
 
 
-class _TrainStep:
+class TrainStep:
     """One training step, callable whole or phase by phase."""
 
-    def __init__(self, run: _Run, inputs: tuple[torch.Tensor, ...], loss_of: LossOf) -> None:
+    def __init__(self, run: Run, inputs: tuple[torch.Tensor, ...], loss_of: LossOf) -> None:
         self.runner: Callable[..., object] = run.model
         self.inputs = inputs
         self.loss_of = loss_of
@@ -222,14 +251,12 @@ def _autocast(
     return torch.autocast(device.type, dtype=dtype)
 
 
-def _measure_batch(run: _Run, step: Step, estimate: int) -> TrainResult:
+def _measure_batch(run: Run, step: Step, estimate: TrainingEstimate) -> TrainResult:
     device, settings = run.resolved.device, run.settings
     batch = step.batch
     inputs = batch_inputs(run.design, batch, device, channels_last=settings.channels_last)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    train_step = _TrainStep(run, inputs, _probed_loss(run, inputs))
-    compile_s = _first_step(train_step, run, step)
+    train_step = TrainStep(run, inputs, probed_loss(run, inputs))
+    compile_s = first_step(train_step, run, step)
     for _ in range(settings.warmup):
         train_step()
     synchronize(device)
@@ -241,7 +268,7 @@ def _measure_batch(run: _Run, step: Step, estimate: int) -> TrainResult:
         max_run_time=settings.max_run_time,
     )
     phases = _time_phases(train_step, device, settings)
-    peak_memory = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
+    measured = _measured_step(train_step, run)
     logger.info(
         "training step at batch %d on %s: median %.3g ms (forward %.3g, backward %.3g, "
         "step %.3g) over %d steps",
@@ -271,12 +298,39 @@ def _measure_batch(run: _Run, step: Step, estimate: int) -> TrainResult:
         compile_s=compile_s,
         phases=phases,
         memory=run.memory,
-        estimated_bytes=estimate,
-        peak_memory_bytes=peak_memory,
+        estimated_bytes=estimate.total_bytes,
+        peak_memory_bytes=measured.peak_bytes,
+        estimated_activation_bytes=estimate.activation_bytes,
+        measured_activation_bytes=measured.activation_bytes,
+        input_bytes=estimate.input_bytes,
+        peak_memory_method=measured.method,
+        estimate_error=_error(estimate.total_bytes, measured.peak_bytes),
     )
 
 
-def _first_step(train_step: _TrainStep, run: _Run, step: Step) -> float | None:
+def _measured_step(train_step: TrainStep, run: Run) -> MeasuredStep:
+    """One more step, untimed, its memory measured: gradients set to None first (as the
+    step's own ``zero_grad`` would), so that what is live at its start is the parameters,
+    buffers, optimizer state and inputs."""
+    run.optimizer.zero_grad(set_to_none=True)
+    state = [
+        tensor
+        for values in run.optimizer.state.values()
+        for tensor in values.values()
+        if isinstance(tensor, torch.Tensor)
+    ]
+    live = [*run.model.parameters(), *run.model.buffers(), *state, *train_step.inputs]
+    return measure_step_memory(
+        train_step, run.resolved.device, live, saved_tensors=not run.settings.compile
+    )
+
+
+def _error(estimate: int, measured: int | None) -> float | None:
+    """The estimate's error against the measured peak: (estimate - peak) / peak."""
+    return None if not measured else (estimate - measured) / measured
+
+
+def first_step(train_step: TrainStep, run: Run, step: Step) -> float | None:
     """The first, untimed step: it compiles (with ``torch.compile``; its time is returned),
     shows that gradients reach the parameters and that the optimizer runs in this dtype."""
     compile_s = None
@@ -311,7 +365,7 @@ def _first_step(train_step: _TrainStep, run: _Run, step: Step) -> float | None:
 
 
 def _time_phases(
-    train_step: _TrainStep, device: torch.device, settings: MeasureSettings
+    train_step: TrainStep, device: torch.device, settings: MeasureSettings
 ) -> TrainPhases:
     """Forward, backward and step timed one step at a time, synchronising at every reading:
     until ``min_run_time`` and ``ENOUGH_PHASE_RUNS`` steps, at most ``max_run_time`` (but at
@@ -351,7 +405,7 @@ def _phase(times: list[float]) -> PhaseTiming:
     return PhaseTiming(statistics.median(times), deciles[0], deciles[-1])
 
 
-def _probed_loss(run: _Run, inputs: tuple[torch.Tensor, ...]) -> LossOf:
+def probed_loss(run: Run, inputs: tuple[torch.Tensor, ...]) -> LossOf:
     """The loss, its targets drawn to fit what one forward pass returns; a
     ``RuntimeSettingsError`` when it doesn't fit, or no gradient reaches the parameters."""
     name, loss = run.compiled.class_name, run.settings.loss

@@ -25,6 +25,7 @@ from typing import Any
 
 from designer.compiler.analysis import ModelAnalysis
 from designer.graph import Design, dumps_design
+from designer.runtime.block_costs import CostReport
 from designer.runtime.devices import DeviceInfo
 from designer.runtime.errors import (
     RunCancelledError,
@@ -36,6 +37,7 @@ from designer.runtime.results import BatchResult, MaxBatchResult, Progress, Trai
 from designer.runtime.settings import MeasureSettings
 from designer.runtime.worker_process import (
     AnalyseRequest,
+    BlockCostsRequest,
     DevicesRequest,
     ExportRequest,
     ExportTarget,
@@ -149,6 +151,25 @@ class TorchWorker:
         answer = self._exchange(request, on_progress, timeout_s)
         if not isinstance(answer, MaxBatchResult):
             raise RunError("the worker sent an unexpected answer to a max-batch search")
+        return answer
+
+    def block_costs(
+        self,
+        design: Design | str,
+        settings: MeasureSettings,
+        *,
+        repeats: int | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        timeout_s: float | None = None,
+    ) -> CostReport:
+        """Every block's FLOPs, parameters, activation memory and measured time at the one
+        batch size of ``settings`` in ``settings.mode``, measured in the worker (``repeats``
+        runs; None for the default): raises what ``measure_block_costs`` raises, and the
+        worker's errors as ``run`` does."""
+        request = BlockCostsRequest(_design_text(design), settings, repeats)
+        answer = self._exchange(request, on_progress, timeout_s)
+        if not isinstance(answer, CostReport):
+            raise RunError("the worker sent an unexpected answer to a per-block measurement")
         return answer
 
     def _measure(

@@ -5,11 +5,12 @@ Every request carries the design as its file text, and the worker compiles it ex
 request: the caller need not compile (the app's window never does), and what runs is always what
 the design says.
 
-Messages to the worker: a ``RunRequest``, ``MaxBatchRequest``, ``AnalyseRequest`` or
-``ExportRequest``, or None to stop. Messages back: ``("ready", pid)`` once torch is imported,
-then per request any number of ``("progress", Progress)`` and one of ``("result", ...)`` (a
-list of ``BatchResult``, or of ``TrainResult`` in train mode, a ``MaxBatchResult``, a
-``ModelAnalysis``, or the list of paths an export wrote) or ``("error", ErrorReport)``.
+Messages to the worker: a ``RunRequest``, ``MaxBatchRequest``, ``BlockCostsRequest``,
+``AnalyseRequest`` or ``ExportRequest``, or None to stop. Messages back: ``("ready", pid)``
+once torch is imported, then per request any number of ``("progress", Progress)`` and one of
+``("result", ...)`` (a list of ``BatchResult``, or of ``TrainResult`` in train mode, a
+``MaxBatchResult``, a ``ModelAnalysis``, a ``CostReport`` for a ``BlockCostsRequest``, or the
+list of paths an export wrote) or ``("error", ErrorReport)``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ class MaxBatchRequest:
     settings: MeasureSettings
     cap: int | None = None
     """The largest batch size to try; None for the search's default."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockCostsRequest:
+    """Every block's cost at ``settings.batches``' one batch size (``per_block``)."""
+
+    design_json: str
+    settings: MeasureSettings
+    repeats: int | None = None
+    """Hooked runs whose medians are reported; None for the default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +188,8 @@ def answer_request(request: object, connection: Sender) -> object:
         return _run(request, connection)
     if isinstance(request, MaxBatchRequest):
         return _max_batch(request, connection)
+    if isinstance(request, BlockCostsRequest):
+        return _block_costs(request, connection)
     if isinstance(request, AnalyseRequest):
         return _analyse(request)
     if isinstance(request, ExportRequest):
@@ -240,6 +253,22 @@ def _max_batch(request: MaxBatchRequest, connection: Sender) -> object:
 
     cap = MAX_BATCH_CAP if request.cap is None else request.cap
     return find_max_batch(compiled, design, request.settings, cap=cap, on_progress=send_progress)
+
+
+def _block_costs(request: BlockCostsRequest, connection: Sender) -> object:
+    from designer.compiler import compile_design
+    from designer.graph import loads_design
+    from designer.runtime.per_block import DEFAULT_REPEATS, measure_block_costs
+    from designer.runtime.results import Progress
+
+    design = loads_design(request.design_json)
+    compiled = compile_design(design)
+    batch = request.settings.batches[0] if request.settings.batches else 1
+    connection.send(("progress", Progress("measuring", batch, 0, 1)))
+    repeats = DEFAULT_REPEATS if request.repeats is None else request.repeats
+    report = measure_block_costs(compiled, design, request.settings, repeats)
+    connection.send(("progress", Progress("measured", batch, 1, 1)))
+    return report
 
 
 def _quiet(log_level: int) -> None:
