@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         view.addActions([named[n] for n in ("zoom_in", "zoom_out", "fit", "layout")])
         named["overview"] = self.view.minimap.make_action(self, self.settings)
         view.addAction(named["overview"])
+        view.addMenu(self.model_docks.cost_map_menu(self.view))
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())

@@ -2,6 +2,10 @@
 step with the design, with selection shared between the canvas and the model tree, and the
 compiler's exports on the File menu and the code panel.
 
+Measure per block (the Model panel's button, or View > Cost map) measures each block's cost with
+the Benchmark panel's settings; the figures fill the Model panel's cost columns and the canvas's
+cost map, and both say they are stale once the design's content changes.
+
 Exports start beside the open design, named after it; an untitled design's start in the
 folder of the last export (kept in the settings), else the home folder."""
 
@@ -13,9 +17,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QAbstractScrollArea, QFileDialog, QMainWindow, QMenu
 
 from designer.graph import dumps_design
+from designer.graph.fileformat import model_content
+from designer.gui.canvas.cost_map import CostMap
 from designer.gui.canvas.scene import DesignScene
 from designer.gui.docks import add_dock
 from designer.gui.document import DesignDocument
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from designer.compiler.analysis import ModelAnalysis
+    from designer.runtime import MeasureSettings
+    from designer.runtime.block_costs import CostReport
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,13 @@ class ModelDocks(QObject):
             )
             self.export_menu.addAction(action)
         self.code_panel.export_button.setMenu(self.export_menu)
+        self.cost_map = CostMap(scene, self)
+        self.measure_action = QAction("Measure &per Block", window)
+        self.measure_action.setToolTip("Time each block with the Benchmark panel's settings")
+        self.measure_action.triggered.connect(lambda _checked=False: self.measure_block_costs())
+        self._costs_key: str | None = None
+        """The model content the shown per-block costs were measured on."""
+        self._measuring_key: str | None = None
         self._syncing = False
         self.live.updated.connect(self._show)
         self.live.reset.connect(self._forget_model)
@@ -89,6 +104,11 @@ class ModelDocks(QObject):
         self.service.exported.connect(self._exported)
         self.service.export_failed.connect(self._export_failed)
         self.service.devices_found.connect(self.bench_panel.show_devices)
+        self.model_panel.measure_requested.connect(self.measure_block_costs)
+        self.service.costs_measured.connect(self._costs_measured)
+        self.service.costs_failed.connect(self._costs_failed)
+        self.service.measuring_changed.connect(self._measuring)
+        document.shapes_checked.connect(lambda _report: self._costs_maybe_stale())
         self.ask_path: Callable[[str, str, str], Path | None] = self._ask_path
 
     def start(self) -> None:
@@ -107,6 +127,14 @@ class ModelDocks(QObject):
     def _show(self, analysis: ModelAnalysis) -> None:
         self.model_panel.show_ready()
         self.model_panel.show_analysis(analysis)
+        parameters = {row.name: row.parameters for row in analysis.rows}
+        self.cost_map.set_known_parameters(
+            {
+                block: parameters[module]
+                for block, module in analysis.block_modules.items()
+                if module in parameters
+            }
+        )
         origin = self.live.origin() or "the open design"
         self.code_panel.show_source(
             analysis.source, f"{analysis.class_name}: the module Export writes ({origin})"
@@ -116,6 +144,9 @@ class ModelDocks(QObject):
     def _forget_model(self) -> None:
         self.model_panel.clear()
         self.code_panel.clear()
+        self._costs_key = self._measuring_key = None  # another design: its blocks aren't these
+        self.cost_map.set_known_parameters({})
+        self.cost_map.set_report(None)
 
     def _unavailable(self, lines: list[str]) -> None:
         self.model_panel.show_problems(lines)
@@ -124,6 +155,90 @@ class ModelDocks(QObject):
     def _busy(self, busy: bool) -> None:
         title = "Model (updating…)" if busy else "Model"
         self.docks["model"].setWindowTitle(title)
+
+    # --- per-block costs ---------------------------------------------------------------------
+
+    def cost_map_menu(self, view: QAbstractScrollArea) -> QMenu:
+        """View > Cost map: what colours the blocks, and Measure per Block; legend over ``view``."""
+        menu = self.cost_map.make_menu(view, self.window)
+        menu.addAction(self.measure_action)
+        return menu
+
+    def cost_settings(self) -> MeasureSettings:
+        """The Benchmark panel's step (forward pass or training step, with its optimizer and
+        loss), device, dtype, first batch size and channels_last; ``ValueError`` with the reason
+        when its batch sizes aren't valid."""
+        from designer.runtime import MeasureSettings
+
+        panel = self.bench_panel
+        mode, optimizer, loss = panel.step_choice()
+        return MeasureSettings(
+            device=str(panel.device.currentData()),
+            dtype=panel.dtype.currentText(),
+            batches=panel.batch_sizes()[:1],
+            channels_last=panel.channels_last.isChecked(),
+            mode=mode,
+            optimizer=optimizer,
+            loss=loss,
+        )
+
+    def measure_block_costs(self) -> bool:
+        """Measure each block's cost in a worker; False when it can't start."""
+        if not self.document.report.ok:
+            self.model_panel.show_cost_error("fix the shape errors first")
+            return False
+        try:
+            settings = self.cost_settings()
+        except ValueError as error:
+            self.model_panel.show_cost_error(f"the Benchmark panel's batch: {error}")
+            return False
+        design = self.document.design
+        self._measuring_key = model_content(design)
+        if not self.service.measure_block_costs(dumps_design(design), settings):
+            self.model_panel.show_cost_error("a measurement is already going")
+            return False
+        step = "training step" if settings.mode == "train" else "forward pass"
+        self.model_panel.set_measuring(
+            f"Measuring each block of a {step}, batch {settings.batches[0]} on "
+            f"{settings.device}, {settings.dtype}…"
+        )
+        self.message("Measuring per block…")
+        return True
+
+    def show_costs(self, report: CostReport | None, key: str | None) -> None:
+        """Show ``report``, measured on the model content ``key``, in the panel and the map."""
+        self._costs_key = key
+        stale = key != model_content(self.document.design)
+        self.model_panel.show_costs(report, stale=stale)
+        self.cost_map.set_report(report, stale=stale)
+
+    def _costs_measured(self, _design_json: str, report: CostReport) -> None:
+        key, self._measuring_key = self._measuring_key, None
+        if key is None:
+            return  # measured on a design since closed
+        self.show_costs(report, key)
+        if self.cost_map.measure is None:
+            self.cost_map.set_measure("time")
+        self.message("Measured per block: View > Cost map colours the blocks")
+
+    def _costs_failed(self, _design_json: str, message: str) -> None:
+        self._measuring_key = None
+        self.model_panel.show_cost_error(message)
+        self.message(f"Measure per block failed: {message}")
+
+    def _measuring(self, measuring: bool) -> None:
+        self.measure_action.setEnabled(not measuring)
+        if not measuring:
+            self.model_panel.set_measuring(None)
+
+    def _costs_maybe_stale(self) -> None:
+        if self._costs_key is None:
+            if self.cost_map.measure is not None:
+                self.cost_map.apply()  # an undone delete brings a block back uncoloured
+            return
+        stale = self._costs_key != model_content(self.document.design)
+        self.model_panel.set_costs_stale(stale)
+        self.cost_map.set_stale(stale)
 
     # --- selection, both ways ----------------------------------------------------------------
 

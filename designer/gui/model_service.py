@@ -1,11 +1,13 @@
-"""The app's link to its torch worker processes: model analysis, exports and benchmark runs.
+"""The app's link to its torch worker processes: model analysis, exports, per-block costs and
+benchmark runs.
 
 The models are compiled, built and run in worker processes, never in the app's: every request
 carries the design's file text, and the worker compiles it once. Each request is sent
 from a short-lived thread that waits on a ``TorchWorker`` and hands the answer back to the GUI
 thread through a queued signal, so the window never waits. Analyses coalesce: while one runs,
 only the newest design waits its turn, and an answer for a design that has changed since is
-dropped.
+dropped. Per-block measurements run in a worker of their own, one at a time, so analyses go on
+meanwhile.
 """
 
 from __future__ import annotations
@@ -48,7 +50,13 @@ class ModelService(QObject):
     export_failed = Signal(str)
     devices_found = Signal(object)
     """A list of ``DeviceInfo``."""
+    costs_measured = Signal(object, object)
+    """(design file text, ``CostReport``) from ``measure_block_costs``."""
+    costs_failed = Signal(object, str)
+    """(design file text, message)."""
+    measuring_changed = Signal(bool)
     _job_done = Signal(object, object, str)
+    _costs_done = Signal(object, object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +67,9 @@ class ModelService(QObject):
         self._pending: AnalysisJob | None = None
         self._latest: str | None = None
         self._closed = False
+        self._cost_worker: TorchWorker | None = None
+        self.measuring = False
+        self._costs_done.connect(self._costs_finished)
 
     # --- analysis ----------------------------------------------------------------------------
 
@@ -144,6 +155,49 @@ class ModelService(QObject):
 
         self._in_thread(job)
 
+    # --- per-block costs ---------------------------------------------------------------------
+
+    def measure_block_costs(self, design_json: str, settings: MeasureSettings) -> bool:
+        """Measure what each block costs (``TorchWorker.block_costs``) in a worker of its own;
+        answers through ``costs_measured`` or ``costs_failed``. False when one is going."""
+        if self._closed or self.measuring:
+            return False
+        with self._worker_lock:
+            if self._cost_worker is None:
+                self._cost_worker = _new_worker()
+            worker = self._cost_worker
+        self.measuring = True
+        self.measuring_changed.emit(True)
+
+        def job() -> None:
+            from designer.runtime import RunError
+
+            try:
+                report = worker.block_costs(design_json, settings)
+            except RunError as error:  # the compiler's errors too, written for the user
+                self._costs_done.emit(design_json, None, error.message)
+            except Exception as error:
+                log.exception("per-block measurement failed")
+                self._costs_done.emit(design_json, None, f"{type(error).__name__}: {error}")
+            else:
+                self._costs_done.emit(design_json, report, "")
+
+        self._in_thread(job)
+        return True
+
+    def cancel_block_costs(self) -> None:
+        worker = self._cost_worker
+        if worker is not None and self.measuring:
+            worker.cancel()
+
+    def _costs_finished(self, design_json: str, report: object, message: str) -> None:
+        self.measuring = False
+        self.measuring_changed.emit(False)
+        if report is not None:
+            self.costs_measured.emit(design_json, report)
+        else:
+            self.costs_failed.emit(design_json, message)
+
     # --- the worker --------------------------------------------------------------------------
 
     def worker(self) -> TorchWorker:
@@ -163,8 +217,10 @@ class ModelService(QObject):
             self._closed = True
             self._pending = None
             worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.close()
+            cost_worker, self._cost_worker = self._cost_worker, None
+        for each in (worker, cost_worker):
+            if each is not None:
+                each.close()
 
     def _in_thread(self, work: Callable[[], None]) -> None:
         threading.Thread(target=work, name="torch-worker-request", daemon=True).start()

@@ -67,6 +67,12 @@ def found(batch: int = 2048) -> MaxBatchResult:
     )
 
 
+def choose_step(panel: BenchPanel, mode: str, optimizer: str = "sgd") -> None:
+    """The step Run times and Max batch fits: the mode (and in training, the optimizer)."""
+    panel.mode.setCurrentIndex(panel.mode.findData(mode))
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData(optimizer))
+
+
 @pytest.fixture
 def fake_panel(window: MainWindow, qtbot: QtBot) -> tuple[BenchPanel, FakeRunner]:
     runner = FakeRunner()
@@ -80,7 +86,7 @@ def test_the_search_gets_the_panels_settings_and_shows_its_result(
 ) -> None:
     panel, runner = fake_panel
     open_design(window, small_design())
-    panel.max_batch_step.setCurrentIndex(panel.max_batch_step.findData("train/adamw"))
+    choose_step(panel, "train", "adamw")
     panel.dtype.setCurrentText("bf16")
     panel.compile.setChecked(True)
     panel.max_batch_button.click()
@@ -146,7 +152,7 @@ def test_a_real_search_runs_in_a_worker_and_a_killed_one_is_replaced(
     try:
         # a worker killed as it confirms (resnet's step takes a while): a clear message
         open_design(window, load_design(EXAMPLES / "resnet_small.json"))
-        panel.max_batch_step.setCurrentIndex(panel.max_batch_step.findData("train/sgd"))
+        choose_step(panel, "train", "sgd")
 
         def kill(progress: Progress) -> None:
             assert runner._worker is not None and runner._worker.pid is not None
@@ -163,7 +169,7 @@ def test_a_real_search_runs_in_a_worker_and_a_killed_one_is_replaced(
         assert panel.max_batch_button.isEnabled()
         # the next search gets a fresh worker and finds the batch
         open_design(window, small_design())
-        panel.max_batch_step.setCurrentIndex(panel.max_batch_step.findData("forward"))
+        choose_step(panel, "forward")
         assert panel.start_max_batch()
         qtbot.waitUntil(lambda: not runner.running, timeout=SEARCH_TIMEOUT_MS)
         assert panel.status.text().startswith("Largest batch found: "), panel.status.text()
@@ -182,9 +188,9 @@ def test_the_step_to_fit_comes_back_after_a_restart(
     window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     panel = window.model_docks.bench_panel
-    panel.max_batch_step.setCurrentIndex(panel.max_batch_step.findData("train/adamw"))
+    choose_step(panel, "train", "adamw")
     window.settings.sync()
     second = make_window(qtbot, tmp_path, monkeypatch)
     restored = second.model_docks.bench_panel
-    assert restored.max_batch_step.currentData() == "train/adamw"
-    assert restored.max_batch_step.currentText() == "training step, AdamW"
+    assert restored.step_choice() == ("train", "adamw", "mse")
+    assert restored.step_text() == "training step (adamw, mse)"

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from designer.graph import Block, block_kind
 from designer.gui.block_text import block_summary
 from designer.gui.canvas import style
+from designer.gui.canvas.cost_colours import text_colours_on
 
 if TYPE_CHECKING:
     from designer.gui.canvas.scene import DesignScene
@@ -82,6 +83,11 @@ class BlockItem(QGraphicsItem):
         """Names drawn beside named ports: where, the text, whether it is an output."""
         self.has_error = False
         self.output_text = ""
+        self._shape_tip = ""
+        self.cost_colour: str | None = None
+        """The cost map's fill (``#rrggbb``), None for the plain one."""
+        self._cost_note = ""
+        self._fill, self._text, self._muted = _PLAIN_COLOURS
         self._block = block
         self._name, self._summary = block.name, block_summary(block)
         self._colour = style.CATEGORY_COLOURS.get(block_kind(block.kind).category, style.EDGE)
@@ -108,8 +114,25 @@ class BlockItem(QGraphicsItem):
         if output_text:
             lines.append(f"output: {output_text}")
         lines += [f"⚠ {problem}" for problem in problems]
-        self.setToolTip("\n".join(lines))
+        self._shape_tip = "\n".join(lines)
+        self._show_tooltip()
         self.update()
+
+    def set_cost_colour(self, colour: str | None, note: str = "") -> None:
+        """Fill the block with the cost map's ``colour`` (None: the plain fill), with the text
+        in a colour that reads on it; ``note`` (its cost and share) ends the tooltip."""
+        if colour == self.cost_colour and note == self._cost_note:
+            return
+        self.cost_colour, self._cost_note = colour, note
+        self._fill, self._text, self._muted = (
+            _PLAIN_COLOURS if colour is None else _cost_colours(colour)
+        )
+        self._show_tooltip()
+        self.update()
+
+    def _show_tooltip(self) -> None:
+        shown = [text for text in (self._shape_tip, self._cost_note) if text]
+        self.setToolTip("\n".join(shown))
 
     @property
     def output(self) -> PortItem | None:
@@ -135,7 +158,7 @@ class BlockItem(QGraphicsItem):
         if self.isSelected():
             border, width = style.SELECTED, 3.0
         painter.setPen(QPen(border, width))
-        painter.setBrush(QBrush(style.BLOCK_FILL))
+        painter.setBrush(QBrush(self._fill))
         painter.drawRoundedRect(rect, 6, 6)
         painter.fillRect(QRectF(1, 1, 7, style.BLOCK_HEIGHT - 2), self._colour)
         for port in (*self.inputs.values(), *self.outputs.values()):
@@ -147,12 +170,12 @@ class BlockItem(QGraphicsItem):
             self._paint_name_only(painter, detail)
             return
         self._paint_port_labels(painter)
-        painter.setPen(style.TEXT)
+        painter.setPen(self._text)
         painter.setFont(_fonts().name)
         text_rect = QRectF(self._text_left, 4, self._text_width, 20)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, self._name)
         painter.setFont(_fonts().summary)
-        painter.setPen(style.MUTED_TEXT)
+        painter.setPen(self._muted)
         summary_rect = QRectF(self._text_left, 24, self._text_width, 16)
         painter.drawText(summary_rect, Qt.AlignmentFlag.AlignLeft, self._summary)
         if self.output_text:
@@ -170,7 +193,7 @@ class BlockItem(QGraphicsItem):
         label = self.name_label(scale)
         if label is None:
             return
-        painter.setPen(style.TEXT)
+        painter.setPen(self._text)
         painter.setFont(label.font)
         painter.drawText(_NAME_ONLY_RECT, Qt.AlignmentFlag.AlignCenter, label.text)
 
@@ -179,7 +202,7 @@ class BlockItem(QGraphicsItem):
         if not self._port_labels:
             return
         painter.setFont(_fonts().port)
-        painter.setPen(style.MUTED_TEXT)
+        painter.setPen(self._muted)
         width = _PORT_LABEL_WIDTH
         for position, name, is_output in self._port_labels:
             x = position.x() - width - style.PORT_RADIUS if is_output else 10.0
@@ -236,6 +259,17 @@ class BlockItem(QGraphicsItem):
             item.setPos(x, style.BLOCK_HEIGHT * (index + 1) / (len(ports) + 1))
             items[port] = item
         return items
+
+
+_PLAIN_COLOURS = (style.BLOCK_FILL, style.TEXT, style.MUTED_TEXT)
+"""Fill, name and sizes colours of a block the cost map doesn't colour."""
+
+
+@lru_cache(maxsize=64)
+def _cost_colours(fill: str) -> tuple[QColor, QColor, QColor]:
+    """A cost-map fill with the text colours that read on it, made once per colour."""
+    text, muted = text_colours_on(fill)
+    return QColor(fill), QColor(text), QColor(muted)
 
 
 class _Fonts:

@@ -1,12 +1,13 @@
-"""The benchmark panel's settings kept across starts: device, batch sizes, dtype,
-channels_last, torch.compile and the step the max-batch search fits, restored from and written
-to the window's settings."""
+"""The benchmark panel's settings kept across starts: what to time (mode, optimizer, loss: also
+what Max batch fits), device, batch sizes, dtype, channels_last and torch.compile, restored from
+and written to the window's settings. The baseline is not among them: it lasts the session."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QComboBox
 
 from designer.gui.panels.bench_panel import AUTO_DEVICE, DTYPE_CHOICES, BenchPanel
 
@@ -27,9 +28,14 @@ def remember_bench_settings(panel: BenchPanel, settings: QSettings) -> None:
     panel.dtype.currentTextChanged.connect(lambda dtype: keep("dtype", dtype))
     panel.channels_last.toggled.connect(lambda on: keep("channels_last", on))
     panel.compile.toggled.connect(lambda on: keep("compile", on))
-    panel.max_batch_step.currentIndexChanged.connect(
-        lambda _index: keep("max_batch_step", panel.max_batch_step.currentData())
-    )
+    for name, combo in _step_combos(panel).items():
+        combo.currentIndexChanged.connect(
+            lambda _index, name=name, combo=combo: keep(name, combo.currentData())
+        )
+
+
+def _step_combos(panel: BenchPanel) -> dict[str, QComboBox]:
+    return {"mode": panel.mode, "optimizer": panel.optimizer, "loss": panel.loss}
 
 
 def _restore(panel: BenchPanel, settings: QSettings) -> None:
@@ -40,7 +46,15 @@ def _restore(panel: BenchPanel, settings: QSettings) -> None:
         dtype = settings.value("dtype", panel.dtype.currentText(), type=str)
         channels_last = settings.value("channels_last", False, type=bool)
         compile_ = settings.value("compile", False, type=bool)
-        max_batch_step = settings.value("max_batch_step", "forward", type=str)
+        # before the mode was one choice for Run and Max batch, Max batch had its own step
+        old_mode, _, old_optimizer = str(settings.value("max_batch_step", "", type=str)).partition(
+            "/"
+        )
+        step = {
+            "mode": settings.value("mode", old_mode or None, type=str),
+            "optimizer": settings.value("optimizer", old_optimizer or None, type=str),
+            "loss": settings.value("loss", None, type=str),
+        }
     finally:
         settings.endGroup()
     panel.want_device(str(device))  # listed once the worker has found the devices
@@ -51,4 +65,7 @@ def _restore(panel: BenchPanel, settings: QSettings) -> None:
         log.info("benchmark dtype %r from the settings is not offered; keeping fp32", dtype)
     panel.channels_last.setChecked(bool(channels_last))
     panel.compile.setChecked(bool(compile_))
-    panel.max_batch_step.setCurrentIndex(max(0, panel.max_batch_step.findData(max_batch_step)))
+    for name, combo in _step_combos(panel).items():
+        index = combo.findData(step[name])
+        if index >= 0:
+            combo.setCurrentIndex(index)

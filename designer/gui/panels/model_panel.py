@@ -1,16 +1,23 @@
 """The model panel: the live module as an expandable tree (name, type, output shape,
-parameters) beside the exact text ``print(model)`` gives, with the model's totals above."""
+parameters) beside the exact text ``print(model)`` gives, with the model's totals above.
+
+Measure per block asks for each block's cost (a ``CostReport``); its figures fill more columns
+(FLOPs, activation memory, time and share of time), a module's being the sum of the blocks
+inside it. They stay until the next measurement, greyed once the design has changed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -18,13 +25,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.gui.canvas.cost_colours import format_seconds, share_text
 from designer.units import format_bytes, format_count
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from designer.compiler.analysis import ModelAnalysis
+    from designer.runtime.block_costs import CostReport
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("module", "type", "output shape", "parameters")
+COST_COLUMNS = ("FLOPs", "activation memory", "time (fwd+bwd)", "share of time")
+"""Filled by Measure per block; blank before it."""
+_FIRST_COST = len(COLUMNS)
+_STALE = QColor("#99a3a4")
+STALE_NOTE = "These per-block figures are for an earlier version of the design: measure again."
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 WAITING = "Waiting for the model…"
 
@@ -32,14 +48,24 @@ WAITING = "Waiting for the model…"
 class ModelPanel(QWidget):
     module_selected = Signal(str)
     """The qualified name of a module picked in the tree ("" for the model itself)."""
+    measure_requested = Signal()
+    """Measure per block was pressed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.totals = QLabel(WAITING)
         self.totals.setWordWrap(True)
+        self.measure_button = QPushButton("Measure per block")
+        self.measure_button.setToolTip(
+            "time each block (and count its FLOPs and activation memory) with the Benchmark "
+            "panel's device, dtype and first batch size, in a separate process"
+        )
+        self.measure_button.clicked.connect(self.measure_requested)
+        self.cost_status = QLabel("")
+        self.cost_status.setWordWrap(True)
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setColumnCount(len(COLUMNS) + len(COST_COLUMNS))
+        self.tree.setHeaderLabels([*COLUMNS, *COST_COLUMNS])
         self.tree.setUniformRowHeights(True)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.printed = QPlainTextEdit()
@@ -53,9 +79,16 @@ class ModelPanel(QWidget):
         splitter.setSizes([500, 500])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.totals)
+        top = QHBoxLayout()
+        top.addWidget(self.totals, 1)
+        top.addWidget(self.measure_button)
+        layout.addLayout(top)
+        layout.addWidget(self.cost_status)
         layout.addWidget(splitter, 1)
         self.items: dict[str, QTreeWidgetItem] = {}
+        self.costs: CostReport | None = None
+        """The latest per-block measurement, None before one."""
+        self.costs_stale = False
         self.tree.itemSelectionChanged.connect(self._picked)
 
     def show_analysis(self, analysis: ModelAnalysis) -> None:
@@ -76,12 +109,12 @@ class ModelPanel(QWidget):
                 if parent is None:
                     self.tree.addTopLevelItem(item)
                 item.setData(0, _NAME_ROLE, name)
-                item.setTextAlignment(
-                    3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                )
+                for column in range(3, len(COLUMNS) + len(COST_COLUMNS)):
+                    item.setTextAlignment(column, _RIGHT)
                 self.items[name] = item
             for name, item in self.items.items():
                 item.setExpanded(name in expanded or (first and name.count(".") < 1))
+            self._fill_costs()
         if self.printed.toPlainText() != analysis.printed:
             self.printed.setPlainText(analysis.printed)
         self.totals.setStyleSheet("")
@@ -106,6 +139,7 @@ class ModelPanel(QWidget):
         self.printed.clear()
         self.totals.setText(WAITING)
         self.totals.setStyleSheet("")
+        self.show_costs(None)
 
     def show_ready(self) -> None:
         self.tree.setEnabled(True)
@@ -120,7 +154,116 @@ class ModelPanel(QWidget):
                 item.setSelected(True)
                 self.tree.scrollToItem(item)
 
+    # --- per-block costs ---------------------------------------------------------------------
+
+    def show_costs(self, report: CostReport | None, *, stale: bool = False) -> None:
+        """Fill the cost columns from ``report`` (None: blank them)."""
+        self.costs, self.costs_stale = report, stale
+        time_header = "time (fwd+bwd)" if report is None or report.training else "time (fwd)"
+        self.tree.headerItem().setText(_FIRST_COST + 2, time_header)
+        self._fill_costs()
+        self._say_costs()
+
+    def set_costs_stale(self, stale: bool) -> None:
+        """Whether the design changed since the figures shown were measured."""
+        if stale == self.costs_stale or self.costs is None:
+            return
+        self.costs_stale = stale
+        self._fill_costs()
+        self._say_costs()
+
+    def set_measuring(self, text: str | None) -> None:
+        """A measurement is going (``text`` says so) or not (None)."""
+        self.measure_button.setEnabled(text is None)
+        if text is not None:
+            self.cost_status.setStyleSheet("")
+            self.cost_status.setText(text)
+        else:
+            self._say_costs()
+
+    def show_cost_error(self, message: str) -> None:
+        self.measure_button.setEnabled(True)
+        self.cost_status.setText(f"Measure per block: {message}")
+        self.cost_status.setStyleSheet("color: #c0392b;")
+
+    def _say_costs(self) -> None:
+        report = self.costs
+        self.cost_status.setStyleSheet("")
+        if report is None:
+            self.cost_status.setText("")
+            return
+        step = "training step" if report.training else "forward pass"
+        said = f"Per-block costs of a {step}, batch {report.batch} on {report.device}, "
+        said += report.dtype
+        if report.measured_total_s is not None:
+            timed = sum(
+                (cost.forward_s or 0.0) + (cost.backward_s or 0.0)
+                for cost in report.blocks.values()
+            )
+            said += (
+                f"; the blocks' times add up to {format_seconds(timed)} of "
+                f"{format_seconds(report.measured_total_s)} measured whole"
+            )
+        said += "."
+        self.cost_status.setText(STALE_NOTE if self.costs_stale else said)
+        self.cost_status.setToolTip("\n".join([said, *report.notes]))
+
+    def _fill_costs(self) -> None:
+        figures = module_costs(self.costs, self.items) if self.costs is not None else {}
+        total_time = figures[""].time if "" in figures else None
+        brush = QBrush(_STALE) if self.costs_stale else QBrush()
+        for name, item in self.items.items():
+            figure = figures.get(name)
+            texts = ("", "", "", "")
+            if figure is not None:
+                share = (
+                    share_text(figure.time / total_time)
+                    if figure.time is not None and total_time
+                    else ""
+                )
+                texts = (
+                    f"{format_count(figure.flops)}FLOPs",
+                    format_bytes(figure.activation_bytes),
+                    format_seconds(figure.time) if figure.time is not None else "",
+                    share,
+                )
+            for offset, text in enumerate(texts):
+                item.setText(_FIRST_COST + offset, text)
+                item.setForeground(_FIRST_COST + offset, brush)
+
     def _picked(self) -> None:
         selected = self.tree.selectedItems()
         if selected:
             self.module_selected.emit(str(selected[0].data(0, _NAME_ROLE)))
+
+
+@dataclass(slots=True)
+class ModuleCost:
+    """A module's figures: the sums over the blocks inside it."""
+
+    flops: int = 0
+    activation_bytes: int = 0
+    time: float | None = None
+    """Forward and backward seconds; None where none of its blocks was timed."""
+
+
+def module_costs(report: CostReport, modules: Iterable[str]) -> dict[str, ModuleCost]:
+    """Each module's (qualified name; "" for the model) sums over the blocks that became it or a
+    module inside it; the model's take in every block, expressions in ``forward`` too."""
+    wanted = set(modules)
+    figures: dict[str, ModuleCost] = {}
+    for cost in report.blocks.values():
+        path = cost.module_path
+        owners = {""}
+        while path:
+            owners.add(path)
+            path = path.rpartition(".")[0]
+        timed = cost.forward_s is not None or cost.backward_s is not None
+        for owner in owners & wanted:
+            figure = figures.setdefault(owner, ModuleCost())
+            figure.flops += cost.flops_forward + cost.flops_backward
+            figure.activation_bytes += cost.activation_bytes
+            if timed:
+                figure.time = (figure.time or 0.0) + (cost.forward_s or 0.0)
+                figure.time += cost.backward_s or 0.0
+    return figures
