@@ -6,7 +6,8 @@ its modules; ``export`` writes the module (with weights), ONNX or a ``torch.expo
 ``bench`` times the forward pass (or, with ``--mode train``, a training step) on a device (in a
 worker process) and prints the figures (with ``--per-block``, each block's cost);
 ``kinds`` lists every kind of block with its ports and parameters; ``render`` draws the
-canvas to an SVG or PNG without a window.
+canvas to an SVG or PNG without a window; ``import`` turns a PyTorch model (a class or a
+function in a file or a package) into a design, running its code in a child process.
 Exit status: 0 when all went well, 1 on shape errors (each printed), 2 when the file can't be
 read or the command can't be done (one line on stderr, never a traceback), 141 when whoever
 reads the output stops early (``| head``), as for a process ended by SIGPIPE.
@@ -73,7 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     kinds.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     _add_render_command(commands)
     _add_compiling_commands(commands)
+    _add_import_command(commands)
     return parser
+
+
+def _add_import_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from designer.importer.cli_import import add_import_command
+
+    add_import_command(commands)
+
+
+def _import_command(arguments: argparse.Namespace) -> int:
+    from designer.importer.cli_import import import_command
+
+    return import_command(arguments)
 
 
 def _add_render_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -683,6 +697,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _kinds(arguments.json)
     if arguments.command == "render":
         return _render(arguments)
+    if arguments.command == "import":
+        return _import_command(arguments)
     if arguments.command in _COMPILING:
         return _run_compiling(_COMPILING[arguments.command], arguments)
     raise AssertionError(f"unhandled command {arguments.command}")  # argparse refuses others

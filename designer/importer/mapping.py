@@ -1,0 +1,559 @@
+"""A traced model -> a design: blocks for its nodes, groups for its module hierarchy.
+
+Leaf modules become blocks named by their attributes, with parameters read from the module;
+functional calls and tensor methods become the matching kinds; every module that was traced
+through becomes a group with its attribute name, of its own class (an ``nn.Sequential`` or
+``nn.ModuleList``: a class-less group, which the compiler makes an ``nn.Sequential``). Block ids
+follow the order in which ``forward`` runs, which is the order the compiler writes them.
+
+What no kind stands for is reported and stood in for by an Identity block on its first tensor
+input, so the design keeps its data flow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from designer.graph import Design, check_design
+from designer.graph.activations import ACTIVATIONS_BY_KEY
+from designer.graph.catalogue import block_kind
+from designer.graph.names import NN_MODULE_ATTRIBUTES, unique_name
+from designer.importer.modules import LeafPlan, Params, UnmappableError, leaf_plan
+from designer.importer.operations import Call, OpPlan, Tensor, function_name, rule_for
+from designer.importer.report import ImportFailedError, ImportReport, Unmapped
+from designer.importer.tracing import Traced, user_line
+
+Ref = tuple[str, str]
+"""A block's output: (block id, port)."""
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+_PALETTE_KEYS = {entry.module: entry.key for entry in ACTIVATIONS_BY_KEY.values()}
+"""torch.nn class name -> palette key: a second call of ``ReLU(inplace=True)`` is ``F.relu``."""
+
+
+@dataclass(slots=True)
+class _Block:
+    id: str
+    kind: str
+    params: Params
+    scope: str
+    wanted: str | None
+    """The original attribute name; None: one is made up from ``base``."""
+    base: str
+    inputs: list[tuple[str, Ref]] = field(default_factory=list)
+    name: str = ""
+
+
+def _valid_name(name: str) -> bool:
+    return bool(_IDENTIFIER.match(name)) and name not in NN_MODULE_ATTRIBUTES and name != "self"
+
+
+def _parent(path: str) -> str:
+    return path.rpartition(".")[0]
+
+
+def _holds_tensor(value: object) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_holds_tensor(item) for item in value)
+    return False
+
+
+class _Mapper:
+    def __init__(
+        self, traced: Traced, root: nn.Module, input_shape: tuple[int, ...], dtype: str
+    ) -> None:
+        self.traced = traced
+        self.root = root
+        self.input_shape = input_shape
+        self.dtype = dtype
+        self.blocks: list[_Block] = []
+        self.refs: dict[fx.Node, Any] = {}
+        """Node -> a Ref, a tuple of them (a module's several outputs), or None."""
+        self.called: dict[str, _Block] = {}
+        self.report = ImportReport()
+        self.outputs: list[Ref] = []
+
+    # --- nodes -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for node in self.traced.module.graph.nodes:
+            if node.op == "placeholder":
+                self._placeholder(node)
+            elif node.op == "output":
+                self._output(node)
+            elif node.op == "call_module":
+                self._call_module(node)
+            elif node.op in ("call_function", "call_method"):
+                self._call(node)
+            elif node.op == "get_attr":
+                self._get_attr(node)
+
+    def _new_block(
+        self, kind: str, params: Params, scope: str, wanted: str | None, base: str
+    ) -> _Block:
+        block = _Block(f"b{len(self.blocks) + 1}", kind, params, scope, wanted, base)
+        self.blocks.append(block)
+        return block
+
+    def _placeholder(self, node: fx.Node) -> None:
+        if any(block.kind == "input" for block in self.blocks):
+            raise ImportFailedError(
+                f"forward takes more than one tensor ({node.target} too); import gives it one "
+                "input shape"
+            )
+        name = str(node.target)
+        block = self._new_block(
+            "input", {"shape": self.input_shape, "dtype": self.dtype}, "", None, name
+        )
+        block.wanted = name if _valid_name(name) else None
+        self.refs[node] = (block.id, "out")
+
+    def _output(self, node: fx.Node) -> None:
+        refs = [ref for ref in self._flat_refs(node.args[0]) if ref is not None]
+        if not refs:
+            value = (
+                self.traced.values.get(node.args[0])
+                if isinstance(node.args[0], fx.Node)
+                else node.args[0]
+            )
+            raise ImportFailedError(
+                f"forward returns {type(value).__name__ if value is not None else 'None'}, not "
+                "a tensor; a design returns tensors"
+            )
+        for ref in refs:
+            block = self._new_block("output", {}, "", None, "output")
+            block.inputs.append(("in", ref))
+
+    def _flat_refs(self, value: object) -> list[Ref | None]:
+        if isinstance(value, fx.Node):
+            return self._flat_refs(self.refs.get(value)) if value in self.refs else []
+        if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
+            return [value]
+        if isinstance(value, list | tuple):
+            return [ref for item in value for ref in self._flat_refs(item)]
+        if isinstance(value, dict):
+            return [ref for item in value.values() for ref in self._flat_refs(item)]
+        return []
+
+    def _tensor_ref(self, value: object) -> Ref | None:
+        if isinstance(value, fx.Node):
+            ref = self.refs.get(value)
+            if isinstance(ref, tuple) and len(ref) == 2 and all(isinstance(v, str) for v in ref):
+                return ref
+        return None
+
+    def _scope_of(self, node: fx.Node) -> str:
+        stack = node.meta.get("nn_module_stack") or {}
+        paths = [path for path, _ in stack.values()]
+        return paths[-1] if paths else ""
+
+    # --- modules ---------------------------------------------------------------------------
+
+    def _call_module(self, node: fx.Node) -> None:
+        path = str(node.target)
+        module = self.root.get_submodule(path)
+        scope, attribute = _parent(path), path.rpartition(".")[2]
+        where = user_line(node.stack_trace)
+        if path in self.called:
+            self._second_call(node, path, module, scope, where)
+            return
+        try:
+            plan = leaf_plan(module)
+        except UnmappableError as reason:
+            self._unmapped(
+                node,
+                f"module {path} (nn.{type(module).__name__})",
+                f"{reason}: build it from blocks the catalogue has, or add a kind for it",
+                scope,
+                attribute,
+            )
+            return
+        block = self._new_block(plan.kind, plan.params, scope, attribute, _base(plan))
+        self.called[path] = block
+        self._connect_module(node, block, plan, where)
+
+    def _connect_module(self, node: fx.Node, block: _Block, plan: LeafPlan, where: str) -> None:
+        kind = block_kind(plan.kind)
+        ports = kind.input_ports(plan.params)
+        args = [*node.args, *(node.kwargs.get(port) for port in ports[len(node.args) :])]
+        extra = {
+            key: value
+            for key, value in node.kwargs.items()
+            if key not in ports and not (key == "need_weights" and value is False)
+        }
+        if extra or len(node.args) > len(ports):
+            self.report.unmapped.append(
+                Unmapped(
+                    f"the call of {node.target}",
+                    where,
+                    f"arguments {', '.join(extra) or 'beyond the tensors'} are dropped: "
+                    "the block is called with its input only",
+                )
+            )
+        connected: list[Ref] = []
+        for port, arg in zip(ports, args, strict=False):
+            ref = self._tensor_ref(arg)
+            if ref is None:
+                continue
+            default = kind.input_default(port)
+            if default is not None and connected and ref == connected[-1]:
+                continue  # key is the query, value the key: left to default, as drawn
+            block.inputs.append((port, ref))
+            connected.append(ref)
+        outputs = [(block.id, port) for port in kind.output_ports()]
+        value = self.traced.values.get(node)
+        if len(outputs) == 1 and isinstance(value, tuple):
+            self.refs[node] = (outputs[0], None)  # MultiheadAttention: (output, weights)
+        elif plan.kind == "lstm":
+            self.refs[node] = (outputs[0], (outputs[1], outputs[2]))
+        elif len(outputs) > 1:
+            self.refs[node] = tuple(outputs)
+        else:
+            self.refs[node] = outputs[0]
+
+    def _second_call(
+        self, node: fx.Node, path: str, module: nn.Module, scope: str, where: str
+    ) -> None:
+        first = self.called[path]
+        stateful = any(True for _ in module.parameters()) or any(True for _ in module.buffers())
+        source = self._tensor_ref(node.args[0]) if node.args else None
+        if stateful or source is None:
+            self._unmapped(
+                node,
+                f"module {path} called again",
+                "a block runs once, and its "
+                "weights can't be shared with another block; call a module once",
+                scope,
+                None,
+            )
+            return
+        key = first.params.get("activation") or _PALETTE_KEYS.get(
+            str(first.params.get("class_name"))
+        )
+        if key is not None and ACTIVATIONS_BY_KEY[str(key)].function is not None:
+            block = self._new_block(
+                "activation", {"activation": key, "functional": True}, scope, None, str(key)
+            )
+            self.report.notes.append(
+                f"{where or path}: {path} is called again; that call is applied as a function "
+                f"({ACTIVATIONS_BY_KEY[str(key)].function}), which keeps the outputs and the "
+                "state_dict"
+            )
+        else:
+            block = self._new_block(first.kind, dict(first.params), scope, None, first.base)
+            self.report.notes.append(
+                f"{where or path}: {path} is called again; that call gets a block of its own "
+                "(no weights, so the state_dict is kept, but print(model) shows one more module)"
+            )
+        block.inputs.append(("in", source))
+        self.refs[node] = (block.id, "out")
+
+    # --- operations ------------------------------------------------------------------------
+
+    def _call(self, node: fx.Node) -> None:
+        value = self.traced.values.get(node)
+        if not _holds_tensor(value):
+            return  # a size or a number: read where it is used
+        if self._index_outputs(node):
+            return
+        scope = self._scope_of(node)
+        found = rule_for(node.op, node.target)
+        what = f"x.{node.target}()" if node.op == "call_method" else function_name(node.target)
+        if found is None:
+            self._unmapped(
+                node,
+                what,
+                "no kind of block stands for it: build it from blocks "
+                "the catalogue has, or add a kind for it",
+                scope,
+                None,
+            )
+            return
+        name, rule = found
+        tensors: list[Ref] = []
+
+        def convert(arg: object) -> object:
+            if isinstance(arg, fx.Node):
+                ref = self._tensor_ref(arg)
+                if ref is not None:
+                    tensors.append(ref)
+                    shape = tuple(self.traced.values[arg].shape)
+                    return Tensor(len(tensors) - 1, shape)
+                return self.traced.values.get(arg)
+            if isinstance(arg, list | tuple):
+                return type(arg)(convert(item) for item in arg)
+            if isinstance(arg, slice):
+                return slice(convert(arg.start), convert(arg.stop), convert(arg.step))
+            return arg
+
+        args = tuple(convert(arg) for arg in node.args)
+        kwargs = {key: convert(arg) for key, arg in node.kwargs.items()}
+        try:
+            plan = rule(Call(name, args, kwargs, value))
+        except UnmappableError as reason:
+            self._unmapped(node, what, f"{reason}", scope, None)
+            return
+        self._place(node, plan, tensors, scope)
+
+    def _index_outputs(self, node: fx.Node) -> bool:
+        """``out, (h, c) = self.lstm(x)``: indexing a module's several outputs picks a port."""
+        if node.op != "call_function" or function_name(node.target) != "operator.getitem":
+            return False
+        source, index = node.args[0], node.args[1]
+        held = self.refs.get(source) if isinstance(source, fx.Node) else None
+        if not isinstance(held, tuple) or self._tensor_ref(source) is not None:
+            return False
+        if not isinstance(index, int) or not -len(held) <= index < len(held):
+            return False
+        picked = held[index]
+        if picked is None and not node.users:
+            return True  # ``out, _ = self.attn(q, k, v)``: the weights unpacked, never read
+        if picked is None:
+            self._unmapped(
+                node,
+                "attention weights",
+                "the block gives its output only (need_weights=False)",
+                self._scope_of(node),
+                None,
+            )
+            return True
+        self.refs[node] = picked
+        return True
+
+    def _place(self, node: fx.Node, plan: OpPlan, tensors: list[Ref], scope: str) -> None:
+        if plan.kind is None:
+            self.refs[node] = tensors[plan.inputs[0].index]
+            return
+        base = str(plan.params.get("activation", plan.kind))
+        block = self._new_block(plan.kind, plan.params, scope, None, base)
+        ports = block_kind(plan.kind).input_ports(plan.params)
+        for port, tensor in zip(ports, plan.inputs, strict=True):
+            block.inputs.append((port, tensors[tensor.index]))
+        self.refs[node] = (block.id, "out")
+
+    def _get_attr(self, node: fx.Node) -> None:
+        self._unmapped(
+            node,
+            f"self.{node.target} (a tensor used directly)",
+            "a learned tensor block holds one added or prepended; other uses have no kind yet",
+            self._scope_of(node),
+            None,
+        )
+
+    def _unmapped(
+        self, node: fx.Node, what: str, advice: str, scope: str, wanted: str | None
+    ) -> None:
+        self.report.unmapped.append(Unmapped(what, user_line(node.stack_trace), advice))
+        source = next(
+            (ref for arg in node.all_input_nodes if (ref := self._tensor_ref(arg)) is not None),
+            None,
+        )
+        if source is None:
+            self.refs[node] = None
+            return
+        block = self._new_block("identity", {}, scope, wanted, "unmapped")
+        block.inputs.append(("in", source))
+        self.refs[node] = (block.id, "out")
+
+
+def _base(plan: LeafPlan) -> str:
+    if plan.kind == "activation":
+        return str(plan.params["activation"])
+    if plan.kind == "torch_layer":
+        return str(plan.params["class_name"]).lower()
+    return plan.kind
+
+
+# --- the design ----------------------------------------------------------------------------
+
+
+def _class_name(module: nn.Module) -> str | None:
+    return None if isinstance(module, _CONTAINERS) else type(module).__name__
+
+
+def _scopes(blocks: Iterable[_Block]) -> list[str]:
+    """Every module path a group stands for, parents first."""
+    paths: dict[str, None] = {}
+    for block in blocks:
+        parts = block.scope.split(".") if block.scope else []
+        for end in range(1, len(parts) + 1):
+            paths[".".join(parts[:end])] = None
+    return list(paths)
+
+
+def build_design(mapper: _Mapper) -> Design:
+    root = mapper.root
+    design = Design(type(root).__name__)
+    taken: dict[str, set[str]] = {}
+    for path in ["", *_scopes(mapper.blocks)]:
+        module = root.get_submodule(path) if path else root
+        taken[path] = {name for name, _ in module.named_children() if _valid_name(name)}
+    group_ids: dict[str, str] = {}
+    for index, path in enumerate(_scopes(mapper.blocks), start=1):
+        parent, name = _parent(path), path.rpartition(".")[2]
+        module = root.get_submodule(path)
+        if not _valid_name(name):
+            name = _fresh(taken[parent], _snake(_class_name(module) or "layer"))
+        group = design.add_group(
+            name,
+            class_name=_class_name(module),
+            parent=group_ids.get(parent) if parent else None,
+            group_id=f"g{index}",
+        )
+        group_ids[path] = group.id
+    for block in mapper.blocks:
+        if block.wanted is not None and block.kind not in ("input", "output"):
+            block.name = block.wanted if _valid_name(block.wanted) else ""
+        elif block.wanted is not None:
+            block.name = _fresh(taken[""], block.wanted)
+        if not block.name:
+            block.name = _fresh(taken[block.scope], block.base)
+        design.add_block(
+            block.kind,
+            name=block.name,
+            params=block.params,
+            group=group_ids.get(block.scope) if block.scope else None,
+            block_id=block.id,
+        )
+    for block in mapper.blocks:
+        for port, (source, source_port) in block.inputs:
+            design.connect(source, block.id, port, source_port, check_cycle=False)
+    return design
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _fresh(taken: set[str], base: str) -> str:
+    base = base if _IDENTIFIER.match(base) else "block"
+    name = base if base not in taken and _valid_name(base) else unique_name(base, taken)
+    taken.add(name)
+    return name
+
+
+def distinct_classes(design: Design, report: ImportReport) -> None:
+    """Groups of one class that would compile to different bodies (a torchvision ``layer2``
+    holds ``BasicBlock``s of different sizes) get a class each: ``BasicBlock``,
+    ``BasicBlock2``... until the compiler writes parametric classes (issue 12, item 4)."""
+    shapes = check_design(design).results
+    signatures: dict[str, dict[object, list[str]]] = {}
+    for group in design.groups.values():
+        if group.class_name is not None:
+            signature = _signature(design, group.id, shapes)
+            signatures.setdefault(group.class_name, {}).setdefault(signature, []).append(group.id)
+    taken = {group.class_name for group in design.groups.values()} | {design.class_name}
+    for class_name, variants in signatures.items():
+        if len(variants) < 2:
+            continue
+        for first, group_ids in enumerate(list(variants.values())[1:], start=2):
+            number = first
+            while f"{class_name}{number}" in taken:
+                number += 1
+            renamed = f"{class_name}{number}"
+            taken.add(renamed)
+            for group_id in group_ids:
+                design.set_group_class(group_id, renamed)
+        report.notes.append(
+            f"the {sum(map(len, variants.values()))} modules of class {class_name} differ in "
+            f"sizes: {len(variants)} classes are written ({class_name}, {class_name}2...), as "
+            "the compiler doesn't yet write classes that take their sizes as arguments; "
+            "print(model) shows those names"
+        )
+
+
+def _signature(design: Design, group_id: str, shapes: Any) -> object:
+    inside = {group_id}
+    changed = True
+    while changed:
+        changed = False
+        for group in design.groups.values():
+            if group.parent in inside and group.id not in inside:
+                inside.add(group.id)
+                changed = True
+    blocks = sorted(
+        (block for block in design.blocks.values() if block.group in inside),
+        key=lambda block: int(block.id[1:]) if block.id[1:].isdigit() else 0,
+    )
+    local = {block.id: index for index, block in enumerate(blocks)}
+    rows = []
+    for block in blocks:
+        groups = design.group_path(block.group)
+        below = [group.id for group in groups].index(group_id) + 1
+        path = tuple((group.name, group.class_name) for group in groups[below:])
+        result = shapes.get(block.id)
+        edges = tuple(
+            (port, local.get(edge.source, -1), edge.source_port)
+            for port, edge in sorted(design.inbound(block.id).items())
+        )
+        inputs = tuple(result.inputs) if result is not None else ()
+        rows.append(
+            (path, block.name, block.kind, tuple(sorted(block.params.items())), inputs, edges)
+        )
+    return tuple(rows)
+
+
+def map_model(
+    traced: Traced, root: nn.Module, input_shape: tuple[int, ...], dtype: str
+) -> tuple[Design, ImportReport]:
+    mapper = _Mapper(traced, root, input_shape, dtype)
+    mapper.run()
+    _check_called_once(mapper)
+    design = build_design(mapper)
+    _check_unused(root, mapper)
+    if not mapper.report.unmapped:
+        distinct_classes(design, mapper.report)
+    return design, mapper.report
+
+
+def _check_called_once(mapper: _Mapper) -> None:
+    """A module traced through that runs twice would be one group run twice: refused."""
+    seen: dict[str, int] = {}
+    for node in mapper.traced.module.graph.nodes:
+        for key, (path, _) in (node.meta.get("nn_module_stack") or {}).items():
+            if "@" in key and not _is_leaf_path(mapper, path):
+                seen[path] = max(seen.get(path, 1), int(key.rpartition("@")[2]) + 1)
+    for path, count in seen.items():
+        mapper.report.unmapped.append(
+            Unmapped(
+                f"module {path} runs {count} times",
+                "",
+                "a group runs once: the design "
+                "repeats its blocks, and their weights are no longer shared",
+            )
+        )
+
+
+def _is_leaf_path(mapper: _Mapper, path: str) -> bool:
+    return path in mapper.called
+
+
+def _check_unused(root: nn.Module, mapper: _Mapper) -> None:
+    """Weights that no called module holds have no place in the design."""
+    used = set(mapper.called)
+    read = {
+        str(node.target).rpartition(".")[0]
+        for node in mapper.traced.module.graph.nodes
+        if node.op == "get_attr"
+    }
+    for path, module in root.named_modules():
+        if any(path == u or path.startswith(u + ".") for u in used) or path in read:
+            continue
+        if list(module.parameters(recurse=False)) or list(module.buffers(recurse=False)):
+            mapper.report.unmapped.append(
+                Unmapped(
+                    f"module {path or 'the model'} (class {type(module).__name__}) holds "
+                    "weights forward never uses",
+                    "",
+                    "they have no block, so their "
+                    "state_dict keys are missing: use them in forward or remove them",
+                )
+            )
