@@ -17,6 +17,8 @@ from designer.graph.layout.layered import Drawing, arrange
 
 ASPECT = 1.6
 """Width over height a wrapped drawing aims at: a canvas beside the app's docks."""
+WRAP_WIDTH = 1600.0
+"""A drawing narrower than this fits a canvas at full size: it stays one band."""
 BAND_GAP = 90.0
 """Room between two bands of a wrapped chain: the edge that carries on runs there."""
 _GROUP_KEY = "\0group\0"
@@ -125,7 +127,7 @@ def _wrapped(drawing: Drawing) -> Drawing:
     wider than it is high; cuts go where fewest edges cross."""
     spans = drawing.layer_spans
     bands = round(math.sqrt(drawing.width / (ASPECT * (drawing.height + BAND_GAP)))) if spans else 1
-    if bands <= 1 or len(spans) < 2 * bands:
+    if bands <= 1 or len(spans) < 2 * bands or drawing.width < WRAP_WIDTH:
         return drawing
     cuts = _cuts(drawing, drawing.width / bands)
     starts = [0, *(cut + 1 for cut in cuts)]
