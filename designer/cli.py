@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from designer.compiler import CompiledDesign
     from designer.runtime import BatchResult, Progress
     from designer.runtime.baseline import Baseline
+    from designer.runtime.block_costs import CostReport
     from designer.runtime.results import TrainResult
 
 EXIT_OK = 0
@@ -221,8 +222,8 @@ def _add_bench_command(
         "--baseline",
         type=Path,
         metavar="FILE",
-        help="print each phase's ratio to the baseline kept in FILE (the same mode, device, "
-        "dtype and batch sizes)",
+        help="print each phase's ratio (with --per-block, each block's) to the baseline kept "
+        "in FILE (the same mode, device, dtype and batch sizes)",
     )
     bench.add_argument(
         "--save-baseline", type=Path, metavar="FILE", help="keep this run's figures in FILE"
@@ -442,14 +443,18 @@ def _bench_command(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _bench_baseline(arguments: argparse.Namespace, batches: tuple[int, ...]) -> Baseline | None:
+def _bench_baseline(
+    arguments: argparse.Namespace, batches: tuple[int, ...], *, per_block: bool = False
+) -> Baseline | None:
     """The baseline asked for (read before the run: a mismatch is refused without running)."""
     from designer.runtime.baseline import BaselineError, read_baseline, settings_refusal
 
     if arguments.baseline is None:
         return None
     baseline = read_baseline(arguments.baseline)
-    reason = settings_refusal(baseline, arguments.mode, arguments.dtype, batches)
+    reason = settings_refusal(
+        baseline, arguments.mode, arguments.dtype, batches, per_block=per_block
+    )
     if reason is not None:
         raise BaselineError(f"{arguments.baseline}: {reason}")
     return baseline
@@ -531,6 +536,7 @@ def _max_batch_command(arguments: argparse.Namespace) -> int:
 def _per_block_command(arguments: argparse.Namespace) -> int:
     """``bench --per-block``: every block's cost, and their time against the measured total."""
     from designer.runtime import MeasureSettings, TorchWorker
+    from designer.runtime.baseline import BaselineError
     from designer.runtime.report import block_costs_json, block_costs_table
 
     for given, option in (
@@ -555,6 +561,10 @@ def _per_block_command(arguments: argparse.Namespace) -> int:
         optimizer=arguments.optimizer or "sgd",
         loss=arguments.loss or "cross_entropy",
     )
+    try:
+        baseline = _bench_baseline(arguments, (arguments.batch,), per_block=True)
+    except BaselineError as error:
+        return _fail(str(error))
     design, compiled = _compile(arguments.design)  # shape errors reported here, as for bench
     name = compiled.class_name
     names = {block_id: block.name for block_id, block in design.blocks.items()}
@@ -567,11 +577,52 @@ def _per_block_command(arguments: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
-    if arguments.json:
-        print(json.dumps(block_costs_json(arguments.design, name, report, names), indent=2))
-    else:
-        print("\n".join(block_costs_table(name, report, names)))
+    document = block_costs_json(arguments.design, name, report, names)
+    lines = block_costs_table(name, report, names)
+    try:
+        lines = _costs_with_baseline(arguments, baseline, name, report, names, document, lines)
+    except BaselineError as error:
+        return _fail(str(error))
+    print(json.dumps(document, indent=2) if arguments.json else "\n".join(lines))
     return EXIT_OK
+
+
+def _costs_with_baseline(
+    arguments: argparse.Namespace,
+    baseline: Baseline | None,
+    name: str,
+    report: CostReport,
+    names: dict[str, str],
+    document: dict[str, object],
+    lines: list[str],
+) -> list[str]:
+    """``_with_baseline`` for ``bench --per-block``: each block's ratio to the baseline's
+    (the JSON gets ``"baseline"``); the run's costs kept with --save-baseline."""
+    from designer.runtime import baseline as baselines
+    from designer.runtime.baseline import BaselineError
+    from designer.runtime.report import compared_block_costs_table, comparison_json
+
+    train = arguments.mode == "train"
+    conditions = baselines.costs_conditions(
+        name,
+        report,
+        channels_last=arguments.channels_last,
+        optimizer=(arguments.optimizer or "sgd") if train else None,
+        loss=(arguments.loss or "cross_entropy") if train else None,
+    )
+    if baseline is not None:
+        file = str(arguments.baseline)
+        try:
+            comparison = baselines.compare_costs(baseline, conditions, report)
+        except BaselineError as error:
+            raise BaselineError(f"{file}: {error}") from error
+        document["baseline"] = comparison_json(file, baseline, comparison)
+        lines = compared_block_costs_table(name, report, names, file, baseline, comparison)
+    if arguments.save_baseline is not None:
+        kept = baselines.costs_baseline_of(conditions, report)
+        baselines.write_baseline(kept, arguments.save_baseline)
+        lines = [*lines, f"kept as the baseline in {arguments.save_baseline}"]
+    return lines
 
 
 def _batch_sizes(arguments: argparse.Namespace) -> tuple[int, ...] | None:

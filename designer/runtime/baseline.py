@@ -4,7 +4,9 @@ A ``Baseline`` holds what a run measured, per batch size and per phase (a forwar
 whole training step, its forward, backward and optimizer step), and optionally each block's
 cost, with the conditions it ran under. ``compare`` gives each phase's ratio of a later run to
 the baseline (0.83: it takes 83% of the baseline's time, faster), ``compare_blocks`` the same
-per block from two ``CostReport``s. Baselines are written to and read from JSON files.
+per block from two ``CostReport``s. A per-block run (``bench --per-block``) keeps only its
+``CostReport`` (``costs_baseline_of``; no phases) and is compared with ``compare_costs``: each
+block's ratio and the measured total's. Baselines are written to and read from JSON files.
 
 Comparing like with like: a baseline of a different mode, device, dtype or batch size is
 refused (``refusal`` names both); the settings one changes to make a run faster (channels_last,
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from designer.runtime.block_costs import BlockCost, CostReport
+from designer.runtime.block_costs import BlockCost, CostMeasure, CostReport
 from designer.runtime.results import BatchResult, PhaseTiming, TrainResult
 
 FORMAT = "torch-designer-baseline"
@@ -30,6 +32,9 @@ SAME_WITHIN = 0.03
 
 FORWARD_PHASES = ("forward pass",)
 TRAIN_PHASES = ("whole step", "forward", "backward", "optimizer step")
+COST_TOTALS = ("measured total", "sum of block times")
+"""What a per-block comparison gives a ratio for besides the blocks: the run timed without
+hooks (the optimizer step left out), and the blocks' times added up."""
 
 
 class BaselineError(Exception):
@@ -74,7 +79,11 @@ class Baseline:
     """Per batch size, where the run measured each block's cost."""
 
     def describe(self) -> str:
-        return self.conditions.describe(self.phases)
+        return self.conditions.describe(self.batches())
+
+    def batches(self) -> list[int]:
+        """The batch sizes it holds anything for: phases, block costs or both."""
+        return sorted({*self.phases, *self.blocks})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,8 @@ class BlockRatio:
     activation: Ratio
     status: str = "both"
     """"both", "added" (only in the later run) or "removed" (only in the baseline)."""
+    time: Ratio = Ratio(None)
+    """Forward and backward together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,16 +190,22 @@ def ratio(current: float | None, baseline: float | None) -> Ratio:
     return Ratio(current / baseline)
 
 
-def refusal(baseline: Baseline, current: Conditions, batches: Iterable[int]) -> str | None:
+def refusal(
+    baseline: Baseline, current: Conditions, batches: Iterable[int], *, per_block: bool = False
+) -> str | None:
     """Why ``current`` can't be compared with ``baseline`` (mode, device, dtype or a batch size
-    differ), naming both; None when it can."""
+    differ, or it holds no figures of the kind: phases, or block costs with ``per_block``),
+    naming both; None when it can."""
     conditions = baseline.conditions
     asked = set(batches)
+    kind = _kind_refusal(baseline, per_block)
+    if kind is not None:
+        return kind
     differs = (
         conditions.mode != current.mode
         or conditions.device != current.device
         or conditions.dtype != current.dtype
-        or not asked <= set(baseline.phases)
+        or not asked <= _held(baseline, per_block)
     )
     if not differs:
         return None
@@ -199,11 +216,15 @@ def refusal(baseline: Baseline, current: Conditions, batches: Iterable[int]) -> 
 
 
 def settings_refusal(
-    baseline: Baseline, mode: str, dtype: str, batches: Iterable[int]
+    baseline: Baseline, mode: str, dtype: str, batches: Iterable[int], *, per_block: bool = False
 ) -> str | None:
     """``refusal`` for what a run asks for, before it runs (its device is known after)."""
     conditions, asked = baseline.conditions, set(batches)
-    if conditions.mode == mode and conditions.dtype == dtype and asked <= set(baseline.phases):
+    kind = _kind_refusal(baseline, per_block)
+    if kind is not None:
+        return kind
+    held = _held(baseline, per_block)
+    if conditions.mode == mode and conditions.dtype == dtype and asked <= held:
         return None
     what = "training steps" if mode == "train" else "forward passes"
     sizes = ", ".join(f"{batch:,}" for batch in sorted(asked))
@@ -211,6 +232,26 @@ def settings_refusal(
         f"the baseline is {baseline.describe()}; this run asks for {what}, {dtype}, batch "
         f"{sizes}: a ratio needs the same mode, device, dtype and batch size"
     )
+
+
+def _held(baseline: Baseline, per_block: bool) -> set[int]:
+    return set(baseline.blocks if per_block else baseline.phases)
+
+
+def _kind_refusal(baseline: Baseline, per_block: bool) -> str | None:
+    """A baseline without the figures a run gives: one of a timed run for a per-block run, or
+    the other way round."""
+    if per_block and not baseline.blocks:
+        return (
+            f"the baseline ({baseline.describe()}) holds no per-block costs: keep one with "
+            "bench --per-block --save-baseline"
+        )
+    if not per_block and not baseline.phases:
+        return (
+            f"the baseline ({baseline.describe()}) holds per-block costs only: compare it with "
+            "bench --per-block --baseline"
+        )
+    return None
 
 
 def notes(baseline: Baseline, current: Conditions) -> tuple[str, ...]:
@@ -310,14 +351,73 @@ def _block_ratio(
         parameters=of("parameters"),
         activation=of("activation_bytes"),
         status=status,
+        time=of("time"),
     )
 
 
 def _figure(cost: BlockCost, figure: str) -> float | None:
     if figure == "flops":
         return float(cost.flops_forward + cost.flops_backward)
+    if figure == "time":
+        if cost.forward_s is None and cost.backward_s is None:
+            return None
+        return (cost.forward_s or 0.0) + (cost.backward_s or 0.0)
     value = getattr(cost, figure)
     return None if value is None else float(value)
+
+
+# --- per-block runs -------------------------------------------------------------------------
+
+
+def costs_conditions(
+    model: str,
+    report: CostReport,
+    *,
+    channels_last: bool = False,
+    optimizer: str | None = None,
+    loss: str | None = None,
+) -> Conditions:
+    """The conditions of a per-block run (eager; the report doesn't know the device's name or
+    the CPU threads, so neither is compared)."""
+    return Conditions(
+        model=model,
+        mode="train" if report.training else "forward",
+        device=report.device,
+        device_name=report.device,
+        dtype=report.dtype,
+        channels_last=channels_last,
+        compiled=False,
+        threads=0,
+        optimizer=optimizer if report.training else None,
+        loss=loss if report.training else None,
+    )
+
+
+def costs_baseline_of(conditions: Conditions, report: CostReport) -> Baseline:
+    """Keep a per-block run (``conditions`` from ``costs_conditions``) as a baseline."""
+    return Baseline(conditions, {}, {report.batch: report})
+
+
+def compare_costs(baseline: Baseline, conditions: Conditions, report: CostReport) -> Comparison:
+    """A per-block run against ``baseline``: each block's ratios and ``COST_TOTALS``' (under
+    the run's batch size); a ``BaselineError`` naming both when they can't be compared."""
+    reason = refusal(baseline, conditions, (report.batch,), per_block=True)
+    if reason is not None:
+        raise BaselineError(reason)
+    kept = baseline.blocks[report.batch]
+    totals = {
+        COST_TOTALS[0]: ratio(report.measured_total_s, kept.measured_total_s),
+        COST_TOTALS[1]: ratio(_time_sum(report), _time_sum(kept)),
+    }
+    return Comparison(
+        {report.batch: totals},
+        notes(baseline, conditions),
+        {report.batch: compare_blocks(kept, report)},
+    )
+
+
+def _time_sum(report: CostReport) -> float:
+    return sum(cost.value(CostMeasure.TIME) for cost in report.blocks.values())
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -332,10 +432,12 @@ def baseline_json(baseline: Baseline) -> dict[str, Any]:
         "conditions": asdict(baseline.conditions),
         "batches": {
             str(batch): {
-                "phases": {name: asdict(timing) for name, timing in phases.items()},
+                "phases": {
+                    name: asdict(timing) for name, timing in baseline.phases.get(batch, {}).items()
+                },
                 "blocks": _report_json(baseline.blocks.get(batch)),
             }
-            for batch, phases in baseline.phases.items()
+            for batch in baseline.batches()
         },
     }
 
@@ -356,17 +458,18 @@ def baseline_from_json(document: object) -> Baseline:
         blocks: dict[int, CostReport] = {}
         for batch_text, entry in document["batches"].items():
             batch = int(batch_text)
-            phases[batch] = {
-                name: PhaseTiming(**_known(PhaseTiming, timing))
-                for name, timing in entry["phases"].items()
-            }
+            if entry["phases"]:  # none in a per-block run's
+                phases[batch] = {
+                    name: PhaseTiming(**_known(PhaseTiming, timing))
+                    for name, timing in entry["phases"].items()
+                }
             if entry.get("blocks") is not None:
                 blocks[batch] = _report_from_json(entry["blocks"])
     except BaselineError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise BaselineError(f"the baseline is damaged ({type(error).__name__}: {error})") from error
-    if not phases:
+    if not phases and not blocks:
         raise BaselineError("the baseline holds no batch size")
     return Baseline(conditions, phases, blocks)
 

@@ -6,7 +6,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TypeVar
 
-from designer.runtime.baseline import FORWARD_PHASES, TRAIN_PHASES, Baseline, Comparison
+from designer.runtime.baseline import (
+    COST_TOTALS,
+    FORWARD_PHASES,
+    TRAIN_PHASES,
+    Baseline,
+    BlockRatio,
+    Comparison,
+    block_key,
+)
 from designer.runtime.block_costs import BlockCost, CostMeasure, CostReport
 from designer.runtime.results import BatchResult, MaxBatchResult, PhaseTiming, TrainResult
 from designer.text_table import text_table
@@ -434,3 +442,67 @@ def block_costs_json(
         "ratio": total / measured if measured else None,
         "notes": list(report.notes),
     }
+
+
+# --- per block, compared with a baseline ----------------------------------------------------
+
+BLOCK_TIME_RATIO = "vs baseline"
+BLOCK_FLOPS_RATIO = "FLOPs vs baseline"
+
+
+def compared_block_costs_table(
+    model: str,
+    report: CostReport,
+    names: Mapping[str, str] | None,
+    file: str,
+    baseline: Baseline,
+    comparison: Comparison,
+) -> list[str]:
+    """``block_costs_table`` with each block's time (forward and backward) over the baseline's,
+    its FLOPs' where some block's differ, "added" for a block the baseline hasn't; then the
+    totals' ratios, the blocks only the baseline has, and what the ratios are against."""
+    names = names or {}
+    compared = {block.key: block for block in comparison.blocks.get(report.batch, [])}
+    ratios = [compared.get(block_key(cost)) for cost in report.blocks.values()]
+    flops_differ = any(_flops_differ(block) for block in ratios)
+    header = [*BLOCK_COST_HEADER, BLOCK_TIME_RATIO]
+    if flops_differ:
+        header.append(BLOCK_FLOPS_RATIO)
+    rows = []
+    for (block_id, cost), block in zip(report.blocks.items(), ratios, strict=True):
+        row = [*_block_cost_row(cost, names.get(block_id, block_id), report), _time_text(block)]
+        if flops_differ:
+            row.append(_flops_text(block))
+        rows.append(row)
+    totals = comparison.ratios.get(report.batch, {})
+    total_line = "; ".join(
+        f"{name} {totals[name].text()}" for name in COST_TOTALS if name in totals
+    )
+    removed = [block.key for block in compared.values() if block.status == "removed"]
+    return [
+        block_costs_heading(model, report),
+        *text_table(header, rows, right_aligned=len(header) - 2),
+        "",
+        block_costs_sum_line(report),
+        f"totals vs baseline: {total_line}",
+        *([f"removed since the baseline: {', '.join(removed)}"] if removed else []),
+        *(f"note: {note}" for note in report.notes),
+        "",
+        *baseline_heading(file, baseline, comparison),
+    ]
+
+
+def _time_text(block: BlockRatio | None) -> str:
+    if block is None or block.status == "added":
+        return "added"
+    return block.time.text()
+
+
+def _flops_differ(block: BlockRatio | None) -> bool:
+    return block is not None and block.flops.value is not None and block.flops.value != 1.0
+
+
+def _flops_text(block: BlockRatio | None) -> str:
+    if block is None or block.status == "added":
+        return "added"
+    return f"x{block.flops.value:.2f}" if _flops_differ(block) else ""

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +39,7 @@ from designer.graph.fileformat import model_content
 from designer.gui.document import DesignDocument
 from designer.gui.model_service import BenchRunner
 from designer.gui.panels.bench_chart import BenchChart
+from designer.gui.panels.ratio_text import ratio_colour
 from designer.units import format_bytes
 
 if TYPE_CHECKING:
@@ -66,8 +66,6 @@ does (a tensor or two of the output's size)."""
 MAX_BATCH_LOSS = DEFAULT_LOSS
 """The name others import (the per-block measurement); ``BenchPanel.step_choice`` has the
 loss chosen now."""
-FASTER_COLOUR = QColor("#1e8449")
-SLOWER_COLOUR = QColor("#c0392b")
 
 
 class _OwnWorkerRunner(BenchRunner):
@@ -651,9 +649,9 @@ def _cell(value: str | Ratio) -> QTableWidgetItem:
         return item
     item = QTableWidgetItem(value.text())
     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    verdict = value.verdict()
-    if verdict in ("faster", "slower"):
-        item.setForeground(FASTER_COLOUR if verdict == "faster" else SLOWER_COLOUR)
+    colour = ratio_colour(value)
+    if colour is not None:
+        item.setForeground(colour)
     item.setToolTip("this run's median over the baseline's: below 1 is faster")
     return item
 
