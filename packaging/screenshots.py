@@ -103,6 +103,19 @@ def _benchmark(app: QApplication, window: MainWindow, sweep: str) -> None:
         raise SystemExit(f"the benchmark failed: {panel.status.text()}")
 
 
+def _cost_map(app: QApplication, window: MainWindow, batch: str) -> None:
+    """Measure each block in a training step (the Benchmark panel's settings) and colour the
+    canvas by each block's share of the time."""
+    docks = window.model_docks
+    docks.bench_panel.batches.setText(batch)
+    docks.bench_panel.mode.setCurrentIndex(docks.bench_panel.mode.findData("train"))
+    if not docks.measure_block_costs():
+        raise SystemExit("the per-block measurement didn't start")
+    _wait(app, lambda: docks.cost_map.report is not None, "the per-block measurement", 600)
+    docks.cost_map.set_measure("time")
+    _show_tab(window, "model")
+
+
 def _hide_palettes(window: MainWindow) -> None:
     """Room for a wide design: the palettes' docks closed, as a person would."""
     window.docks["blocks"].hide()
@@ -182,6 +195,17 @@ def main() -> int:
             examples / "resnet_small.json",
             out_dir / "resnet_small.png",
             lambda window: (_hide_palettes(window), window.view.fit(), _select(window, "pool")),
+        )
+        _shot(
+            app,
+            workdir,
+            examples / "resnet_small.json",
+            out_dir / "cost_map.png",
+            lambda window: (
+                _hide_palettes(window),
+                _cost_map(app, window, "16"),
+                window.view.fit(),
+            ),
         )
         _shot(
             app,
