@@ -88,6 +88,11 @@ def results_table(model: str, results: Sequence[BatchResult]) -> list[str]:
     return [results_heading(model, results), *_table(COLUMNS, results)]
 
 
+def _named_phases(result: TrainResult) -> tuple[tuple[str, PhaseTiming], ...]:
+    phases = result.phases
+    return (("forward", phases.forward), ("backward", phases.backward), ("step", phases.step))
+
+
 def train_results_table(model: str, results: Sequence[TrainResult]) -> list[str]:
     """The heading, one row per batch size (whole steps, memory), then each batch size's phases
     with their share of the step's median."""
@@ -96,11 +101,7 @@ def train_results_table(model: str, results: Sequence[TrainResult]) -> list[str]
     phase_rows = [
         _phase_row(result, name, phase)
         for result in results
-        for name, phase in (
-            ("forward", result.phases.forward),
-            ("backward", result.phases.backward),
-            ("step", result.phases.step),
-        )
+        for name, phase in _named_phases(result)
     ]
     return [
         results_heading(model, results),
@@ -306,11 +307,7 @@ def compared_train_results_table(
             comparison.ratio(result.batch, TRAIN_PHASE_NAMES[name]).text(),
         ]
         for result in results
-        for name, phase in (
-            ("forward", result.phases.forward),
-            ("backward", result.phases.backward),
-            ("step", result.phases.step),
-        )
+        for name, phase in _named_phases(result)
     ]
     return [
         results_heading(model, results),
