@@ -217,18 +217,3 @@ def _segment_meets(a: Point, b: Point, rect: Rect) -> bool:
         if t0 > t1:
             return False
     return True
-
-
-def distance_to_line(point: Point, line: Sequence[Point]) -> float:
-    """The shortest distance from ``point`` to a polyline."""
-    best = math.inf
-    for a, b in itertools.pairwise(line):
-        dx, dy = b.x - a.x, b.y - a.y
-        length = dx * dx + dy * dy
-        t = (
-            0.0
-            if length == 0
-            else max(0.0, min(1.0, ((point.x - a.x) * dx + (point.y - a.y) * dy) / length))
-        )
-        best = min(best, math.dist(point, (a.x + t * dx, a.y + t * dy)))
-    return best

@@ -159,7 +159,7 @@ class DesignScene(QGraphicsScene):
             if self._collapsed:
                 item.setVisible(self._collapsed_ancestor(change.block.group) is None)
             self._refresh_groups_of([change.block.group])
-            self._block_box_changed(change.block.id)
+            self._blocks_moved([change.block.id])
         elif isinstance(change, BlockRemoved):
             self.removeItem(self.blocks.pop(change.block.id))
             self.wiring.set_obstacle(change.block.id, None)
@@ -198,7 +198,7 @@ class DesignScene(QGraphicsScene):
             self._refresh_visibility()
             self._refresh_groups_of([old.group, new.group])
         if old.params != new.params:
-            self._reroute_block(new.id)
+            self._blocks_moved([new.id])
 
     # --- shapes ------------------------------------------------------------------------------
 
@@ -245,14 +245,8 @@ class DesignScene(QGraphicsScene):
     def block_item_moved(self, item: BlockItem) -> None:
         if self._dragging_group:
             return  # drag_group() brings frames and edges up to date once per mouse move
-        self._reroute_block(item.block_id)
+        self._blocks_moved([item.block_id])
         self._refresh_groups_of([self.design.block(item.block_id).group])
-
-    def _reroute_block(self, block_id: str) -> None:
-        self._blocks_moved([block_id])
-
-    def _block_box_changed(self, block_id: str) -> None:
-        self._blocks_moved([block_id])
 
     def _blocks_moved(self, block_ids: Iterable[str]) -> None:
         """Tell the wiring where the blocks now are; reroute their edges and re-place the

@@ -29,12 +29,10 @@ class Wiring:
     def __init__(self, anchor: Anchor) -> None:
         self._anchor = anchor
         self.board = LabelBoard()
-        self._lines: dict[Edge, list[Point]] = {}
 
     def reset(self, obstacles: Mapping[Hashable, QRectF], edges: Mapping[Edge, EdgeItem]) -> None:
         """Start afresh from every visible block's (or collapsed group's) box and edge."""
         self.board = LabelBoard()
-        self._lines = {}
         for key, rect in obstacles.items():
             self.board.set_block(key, _rect(rect))
         for item in edges.values():
@@ -54,8 +52,8 @@ class Wiring:
         return self.board.labels_touching(box.grown(8.0, 8.0))
 
     def reroute(self, items: Iterable[EdgeItem], edges: Mapping[Edge, EdgeItem]) -> None:
-        """Route these edges again and place their labels, and any labels their new lines (or
-        ``also`` keys) now run through."""
+        """Route these edges again and place their labels, and any labels their new lines now
+        run through."""
         moved = [item for item in items if item.isVisible()]
         for item in moved:
             self._reroute(item)
@@ -71,7 +69,6 @@ class Wiring:
 
     def remove(self, edge: Edge) -> None:
         self.board.set_edge(edge, None)
-        self._lines.pop(edge, None)
 
     def place_label(self, item: EdgeItem) -> None:
         item.set_label_place(self.board.place(item.edge, item.label_texts()))
@@ -90,9 +87,7 @@ class Wiring:
         ]
         points = route(a, b, obstacles)
         item.set_route(points)
-        line = polyline(points)
-        self._lines[item.edge] = line
-        self.board.set_edge(item.edge, line)
+        self.board.set_edge(item.edge, polyline(points))
 
 
 def _rect(rect: QRectF) -> Rect:
