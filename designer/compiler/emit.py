@@ -23,9 +23,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from designer.compiler.errors import CompileError
+from designer.compiler.errors import ClassConflictError, CompileError
 from designer.compiler.namespace import Namespace, class_name_for
+from designer.compiler.parametric import SharedClass, share_classes
 from designer.compiler.scopes import Item, Scope, build_scopes, producer_of
+from designer.compiler.varying import varying_parameters
 from designer.graph import Design, End, ShapeReport
 from designer.graph.block_code import BlockCode, CodeContext, Needs, palette_source
 from designer.graph.model import OUTPUT_PORT
@@ -85,14 +87,32 @@ class _Where:
 
 
 @dataclass(slots=True)
+class _Instance:
+    """A group written as a class, until the classes are shared out (``parametric.py``)."""
+
+    group_id: str
+    wanted: str
+    explicit: bool
+    body: _ClassBody
+    token: str
+    """Stands for its constructor call in its parent's text until then."""
+
+
+@dataclass(slots=True)
 class _Module:
     """What is being written: the classes so far and what they need."""
 
     design: Design
     report: ShapeReport
+    varying: dict[str, frozenset[str]]
+    """Block id -> parameters always written: they differ between groups sharing a class."""
     needs: Needs = field(default_factory=Needs)
     classes: dict[str, str] = field(default_factory=dict)
     """Class name -> class source, in the order they must appear."""
+    class_order: dict[str, int] = field(default_factory=dict)
+    """Class name -> when its first instance was written (classes appear in that order)."""
+    class_parameters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    instances: list[_Instance] = field(default_factory=list)
     names: Namespace = field(default_factory=lambda: Namespace(MODULE_NAMES))
     where: dict[str, _Where] = field(default_factory=dict)
     """Block id -> the class body, attribute and module path it went to."""
@@ -101,7 +121,7 @@ class _Module:
 def emit_module(design: Design, report: ShapeReport, header: str) -> EmittedModule:
     """The whole generated module, before formatting, and where each block went in it."""
     _check_model_class_name(design.class_name)
-    module = _Module(design, report)
+    module = _Module(design, report, varying_parameters(design))
     module.names.reserve(design.class_name)
     for group in design.groups.values():  # names made up for other groups must avoid these
         if group.class_name is not None:
@@ -109,11 +129,13 @@ def emit_module(design: Design, report: ShapeReport, header: str) -> EmittedModu
     scopes = build_scopes(design)
     model = _class_source(module, scopes, "")
     model.name = design.class_name
-    model_text = model.text().replace("{name}", model.name)
+    constructors = _share_classes(module)
+    model_text = _with_constructors(model.text(), constructors).replace("{name}", model.name)
     parts = [f'"""{_docstring_text(header)}"""', _imports(module.needs), *_helpers(module.needs)]
     if module.needs.stacks:
         parts[0] += f"\n\n{KEEP_ZIP_IDIOM}"
-    parts += [*module.classes.values(), model_text]
+    classes = sorted(module.classes, key=module.class_order.__getitem__)
+    parts += [*(module.classes[name] for name in classes), model_text]
     return EmittedModule("\n\n\n".join(parts) + "\n", _places(module))
 
 
@@ -258,7 +280,10 @@ def _item(module: _Module, item: Item, parent: Scope, locals_: Namespace, path: 
     kind = design.kind(item.id)
     sizes_name = locals_.create(f"{block.name}_sizes") if kind.stack else ""
     inputs = [shape for shape in module.report.results[item.id].inputs if shape is not None]
-    context = CodeContext(block.params, inputs, module.needs, sizes_name, kind.torch_defaults)
+    written = module.varying.get(item.id, frozenset())
+    context = CodeContext(
+        block.params, inputs, module.needs, sizes_name, kind.torch_defaults, written
+    )
     code = kind.code(context)
     own = {item.id: path if code.constructor is not None and code.is_module else None}
     return _Built(list(code.setup), code.constructor, code, own)
@@ -280,13 +305,94 @@ def _group(module: _Module, item: Item, scope: Scope, locals_: Namespace, path: 
         return _Built(setup, f"nn.Sequential({', '.join(constructors)})", inline=inline)
     wanted = group.class_name or class_name_for(group.name)
     body = _class_source(module, scope, path)
-    body.name = _register_class(module, wanted, body.text(), explicit=group.class_name is not None)
-    return _Built([], f"{body.name}()")
+    token = f"\0class {len(module.instances)}\0"
+    explicit = group.class_name is not None
+    module.instances.append(_Instance(group.id, wanted, explicit, body, token))
+    return _Built([], token)
 
 
-def _register_class(module: _Module, wanted: str, body: str, *, explicit: bool) -> str:
-    """The class name to use: shared with an identical class of that name, else a new one."""
-    if module.classes.get(wanted) == body.replace("{name}", wanted):
+# --- sharing classes -----------------------------------------------------------------------
+
+
+def _share_classes(module: _Module) -> dict[str, str]:
+    """Name the classes, sharing one between groups built alike, and return each instance's
+    constructor call by its token.
+
+    A class is shared out once the text of every instance of it is final, that is once the
+    classes it builds are named (innermost first).
+    """
+    constructors: dict[str, str] = {}
+    conflicts: list[tuple[str, list[list[str]]]] = []
+    order = {id(instance): index for index, instance in enumerate(module.instances)}
+    pending = list(module.instances)
+    while pending:
+        ready = [instance for instance in pending if not _waits(instance)]
+        by_class: dict[tuple[str, bool], list[_Instance]] = {}
+        for instance in ready:  # a name asked for and the same name made up are two classes
+            by_class.setdefault((instance.wanted, instance.explicit), []).append(instance)
+        complete = [
+            members
+            for key, members in by_class.items()
+            if len(members)
+            == sum((instance.wanted, instance.explicit) == key for instance in pending)
+        ]
+        # a class holding an instance of itself can't wait for it: share out what is ready
+        for members in complete or [min(by_class.values(), key=lambda m: order[id(m[0])])]:
+            _share_class(module, members, order, constructors, conflicts)
+        done = {id(instance) for members in (complete or by_class.values()) for instance in members}
+        pending = [instance for instance in pending if id(instance) not in done]
+        for instance in pending:
+            instance.body.lines = [
+                _with_constructors(line, constructors) for line in instance.body.lines
+            ]
+    if conflicts:
+        raise ClassConflictError(conflicts)
+    return constructors
+
+
+def _waits(instance: _Instance) -> bool:
+    return any("\0class " in line for line in instance.body.lines)
+
+
+def _with_constructors(text: str, constructors: dict[str, str]) -> str:
+    if "\0" not in text:
+        return text
+    for token, constructor in constructors.items():
+        text = text.replace(token, constructor)
+    return text
+
+
+def _share_class(
+    module: _Module,
+    members: list[_Instance],
+    order: dict[int, int],
+    constructors: dict[str, str],
+    conflicts: list[tuple[str, list[list[str]]]],
+) -> None:
+    first = members[0]
+    families = share_classes([member.body.lines for member in members], module.class_parameters.get)
+    if first.explicit and len(families) > 1:
+        groups = [[members[index].group_id for index in family.members] for family in families]
+        conflicts.append((first.wanted, groups))
+    for number, family in enumerate(families):
+        name = _class_name(module, first.wanted, family, explicit=first.explicit and number == 0)
+        module.class_order.setdefault(name, order[id(members[family.members[0]])])
+        module.class_parameters[name] = tuple(parameter.name for parameter in family.parameters)
+        for index, arguments in zip(family.members, family.arguments, strict=True):
+            member = members[index]
+            constructors[member.token] = f"{name}({', '.join(arguments)})"
+            member.body.name = name
+            member.body.blocks = [
+                blocks for blocks, kept in zip(member.body.blocks, family.kept, strict=True) if kept
+            ]
+            member.body.lines = list(family.lines)
+
+
+def _class_name(module: _Module, wanted: str, family: SharedClass, *, explicit: bool) -> str:
+    """The name of a class and its text registered: shared with an identical class of that
+    name (a class shared out in two goes), else a new one."""
+    text = "\n".join(family.lines)
+    if module.classes.get(wanted) == text.replace("{name}", wanted):
         return wanted
     if explicit and wanted in module.classes:
         raise CompileError(
@@ -300,7 +406,7 @@ def _register_class(module: _Module, wanted: str, body: str, *, explicit: bool) 
     # explicit names are reserved up front (so derived ones avoid them) and kept as asked,
     # except that a builtin's name gets Namespace's suffix rather than hide the builtin
     name = wanted if explicit and not hasattr(builtins, wanted) else module.names.create(wanted)
-    module.classes[name] = body.replace("{name}", name)
+    module.classes[name] = text.replace("{name}", name)
     return name
 
 

@@ -12,6 +12,20 @@ class CompileError(Exception):
     """A design that can't become code; the message says why and what to change."""
 
 
+class ClassConflictError(CompileError):
+    """Sub-modules given one class name but built differently (not just sized differently)."""
+
+    def __init__(self, conflicts: Sequence[tuple[str, Sequence[Sequence[str]]]]) -> None:
+        self.conflicts = tuple((name, tuple(map(tuple, variants))) for name, variants in conflicts)
+        """Per class name, the group ids of each way of building it."""
+        names = ", ".join(name for name, _ in conflicts)
+        super().__init__(
+            f"sub-modules of class {names} are built differently, not just sized differently: "
+            "give each way of building them its own class name (groups share a class only when "
+            "they hold the same blocks, wired alike)"
+        )
+
+
 class ShapeCheckError(CompileError):
     """The design has shape problems: they, not a traceback, are what the caller gets."""
 

@@ -17,8 +17,8 @@ wall, on the source itself, checked in one pass over its syntax tree. What passe
 Every name read resolves, by Python's own scoping (a comprehension's variables are its own), to
 a local (a parameter, an assigned name, a loop or comprehension variable), a function or class
 the module defines, an import (only as ``torch.<member>``, ``nn.<member>``, ``F.<member>``) or
-one of the builtins ``int``, ``str``, ``bool``, ``list``, ``tuple`` and ``zip``. ``exec``,
-``open``, ``getattr``, ``type`` and every other builtin are refused wherever they appear:
+one of the builtins ``int``, ``float``, ``str``, ``bool``, ``list``, ``tuple`` and ``zip``.
+``exec``, ``open``, ``getattr``, ``type`` and every other builtin are refused wherever they appear:
 called, read, passed, stored, defaulted or annotated. Attributes are read only from ``self``
 (those some method assigns), ``torch`` (``Tensor``, ``cat``, ``sigmoid``, ``tanh``), ``nn`` (its
 ``nn.Module`` classes) and ``F`` (the activation palette's functions); none starts with ``_``.
@@ -79,7 +79,9 @@ _RUNTIME_IMPORTS: Final[Mapping[str, frozenset[str]]] = {
 }
 """What ``__import__`` may be asked at run time: module name -> the names ``from`` may take."""
 _CALLABLE_BUILTINS: Final = frozenset({"zip"})
-_READABLE_BUILTINS: Final = frozenset({"int", "str", "bool", "list", "tuple"}) | _CALLABLE_BUILTINS
+_READABLE_BUILTINS: Final = (
+    frozenset({"int", "float", "str", "bool", "list", "tuple"}) | _CALLABLE_BUILTINS
+)
 _RUNTIME_BUILTINS: Final = _READABLE_BUILTINS | {"super", "isinstance", "iter", "len"}
 """The check's builtins, and those torch.compile needs: it guards the builtins torch's own layers
 use (``isinstance``, ``iter``) through those of the frame it compiles, the generated forward."""

@@ -67,6 +67,9 @@ class CodeContext:
     """For stacks: the local name its size list takes in ``__init__``."""
     torch_defaults: Params = field(default_factory=dict)
     """The entry's torch constructor defaults: arguments equal to them are left out."""
+    written: frozenset[str] = frozenset()
+    """Parameters written even where they equal their default: they differ between groups
+    that share a class, which takes them as arguments."""
 
     @property
     def shape(self) -> Shape:
@@ -74,7 +77,17 @@ class CodeContext:
 
     def changed(self, *names: str) -> list[str]:
         """``name=value`` for each named parameter that differs from torch's default."""
-        return keywords(self.params, {name: self.torch_defaults[name] for name in names})
+        return self.keywords({name: self.torch_defaults[name] for name in names})
+
+    def keywords(self, defaults: Params, values: Params | None = None) -> list[str]:
+        """``name=value`` for each parameter in ``defaults`` whose value (``values``, else the
+        block's) differs from it or is always ``written``."""
+        params = self.params if values is None else values
+        return [
+            f"{name}={literal(params[name])}"
+            for name, default in defaults.items()
+            if name in self.written or params[name] != default
+        ]
 
 
 CodeRule = Callable[[CodeContext], BlockCode]

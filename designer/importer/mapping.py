@@ -20,10 +20,11 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from designer.graph import Design, check_design
+from designer.graph import Design
 from designer.graph.activations import ACTIVATIONS_BY_KEY
 from designer.graph.catalogue import block_kind
 from designer.graph.names import NN_MODULE_ATTRIBUTES, unique_name
+from designer.importer.class_names import distinct_classes
 from designer.importer.modules import LeafPlan, Params, UnmappableError, leaf_plan
 from designer.importer.operations import Call, OpPlan, Tensor, function_name, rule_for
 from designer.importer.report import ImportFailedError, ImportReport, Unmapped
@@ -438,67 +439,6 @@ def _fresh(taken: set[str], base: str) -> str:
     name = base if base not in taken and _valid_name(base) else unique_name(base, taken)
     taken.add(name)
     return name
-
-
-def distinct_classes(design: Design, report: ImportReport) -> None:
-    """Groups of one class that would compile to different bodies (a torchvision ``layer2``
-    holds ``BasicBlock``s of different sizes) get a class each: ``BasicBlock``,
-    ``BasicBlock2``... until the compiler writes parametric classes (issue 12, item 4)."""
-    shapes = check_design(design).results
-    signatures: dict[str, dict[object, list[str]]] = {}
-    for group in design.groups.values():
-        if group.class_name is not None:
-            signature = _signature(design, group.id, shapes)
-            signatures.setdefault(group.class_name, {}).setdefault(signature, []).append(group.id)
-    taken = {group.class_name for group in design.groups.values()} | {design.class_name}
-    for class_name, variants in signatures.items():
-        if len(variants) < 2:
-            continue
-        for first, group_ids in enumerate(list(variants.values())[1:], start=2):
-            number = first
-            while f"{class_name}{number}" in taken:
-                number += 1
-            renamed = f"{class_name}{number}"
-            taken.add(renamed)
-            for group_id in group_ids:
-                design.set_group_class(group_id, renamed)
-        report.notes.append(
-            f"the {sum(map(len, variants.values()))} modules of class {class_name} differ in "
-            f"sizes: {len(variants)} classes are written ({class_name}, {class_name}2...), as "
-            "the compiler doesn't yet write classes that take their sizes as arguments; "
-            "print(model) shows those names"
-        )
-
-
-def _signature(design: Design, group_id: str, shapes: Any) -> object:
-    inside = {group_id}
-    changed = True
-    while changed:
-        changed = False
-        for group in design.groups.values():
-            if group.parent in inside and group.id not in inside:
-                inside.add(group.id)
-                changed = True
-    blocks = sorted(
-        (block for block in design.blocks.values() if block.group in inside),
-        key=lambda block: int(block.id[1:]) if block.id[1:].isdigit() else 0,
-    )
-    local = {block.id: index for index, block in enumerate(blocks)}
-    rows = []
-    for block in blocks:
-        groups = design.group_path(block.group)
-        below = [group.id for group in groups].index(group_id) + 1
-        path = tuple((group.name, group.class_name) for group in groups[below:])
-        result = shapes.get(block.id)
-        edges = tuple(
-            (port, local.get(edge.source, -1), edge.source_port)
-            for port, edge in sorted(design.inbound(block.id).items())
-        )
-        inputs = tuple(result.inputs) if result is not None else ()
-        rows.append(
-            (path, block.name, block.kind, tuple(sorted(block.params.items())), inputs, edges)
-        )
-    return tuple(rows)
 
 
 def map_model(

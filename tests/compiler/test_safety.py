@@ -257,8 +257,8 @@ def test_a_generated_module_runs_with_only_the_builtins_it_uses() -> None:
     module = load_source(BASE)
     builtins = vars(module)["__builtins__"]
     assert set(builtins) == {
-        "__build_class__", "__import__", "super", "zip", "int", "str", "bool", "list", "tuple",
-        "isinstance", "iter", "len",
+        "__build_class__", "__import__", "super", "zip", "int", "float", "str", "bool", "list",
+        "tuple", "isinstance", "iter", "len",
     }  # fmt: skip
     for name in ("exec", "eval", "open", "getattr", "compile", "globals", "type", "object"):
         assert name not in builtins

@@ -33,8 +33,8 @@ def test_import_writes_a_laid_out_design(
     assert classes == [
         "BasicBlock",
         "BasicBlock",
+        "BasicBlock",
         "BasicBlock2",
-        "BasicBlock3",
         "None",
         "None",
         "None",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from designer.graph.block_code import BlockCode, CodeContext, Params, call, keywords
+from designer.graph.block_code import BlockCode, CodeContext, Params, call
 from designer.graph.kind import BlockKind, InputPort, Pin, Ranks, always
 from designer.graph.kinds.categories import ATTENTION
 from designer.graph.model import INPUT_PORT
@@ -228,7 +228,7 @@ def _attention_code(context: CodeContext) -> BlockCode:
 
 def _layer_constructor(module: str, context: CodeContext) -> str:
     p = context.params
-    arguments = [str(context.shape[-1]), str(p["nhead"]), *keywords(p, _LAYER_KEYWORDS)]
+    arguments = [str(context.shape[-1]), str(p["nhead"]), *context.keywords(_LAYER_KEYWORDS)]
     return call(module, arguments)
 
 

@@ -11,7 +11,6 @@ from designer.graph.block_code import (
     activation_module,
     call,
     dim_from_front,
-    keywords,
 )
 from designer.graph.kind import BlockKind, when_functional
 from designer.graph.kinds.categories import LAYERS
@@ -41,7 +40,7 @@ def _flatten_code(context: CodeContext) -> BlockCode:
         return BlockCode(statement=lambda names: f"{names[0]}.flatten({tail})")
     dims: dict[str, ParamValue] = {"start_dim": start, "end_dim": end}
     return BlockCode(
-        constructor=call("nn.Flatten", keywords(dims, {"start_dim": 1, "end_dim": -1}))
+        constructor=call("nn.Flatten", context.keywords({"start_dim": 1, "end_dim": -1}, dims))
     )
 
 

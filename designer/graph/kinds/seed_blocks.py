@@ -4,7 +4,7 @@ sizes (an ``nn.Sequential``, or an ``nn.ModuleList`` whose every output is kept)
 from __future__ import annotations
 
 from designer.graph import shape_rules as rules
-from designer.graph.block_code import BlockCode, CodeContext, Params, call, keywords
+from designer.graph.block_code import BlockCode, CodeContext, Params, call
 from designer.graph.kind import BlockKind
 from designer.graph.kinds.categories import BLOCKS
 from designer.graph.kinds.common import (
@@ -46,10 +46,10 @@ def _factory_call(factory: str, in_size: str, out_size: str, context: CodeContex
             needs.conv_block_batch_norm = True
             arguments.append("batch_norm=False")
         arguments.append(f"kernel_size={params['kernel_size']}")
-        arguments += keywords(params, {"stride": 1, "padding": 0})
+        arguments += context.keywords({"stride": 1, "padding": 0})
     else:
         needs.dec_block = True
-    arguments += keywords(params, {"bias": True})
+    arguments += context.keywords({"bias": True})
     return call(factory, arguments)
 
 
@@ -91,7 +91,7 @@ def _dec_stack_code(context: CodeContext) -> BlockCode:
 
 
 def _linear_stack_code(context: CodeContext) -> BlockCode:
-    item = call("nn.Linear", ["in_f", "out_f", *keywords(context.params, {"bias": True})])
+    item = call("nn.Linear", ["in_f", "out_f", *context.keywords({"bias": True})])
     return _stack(context, context.shape[-1], item)
 
 
