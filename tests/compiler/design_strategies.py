@@ -1246,6 +1246,8 @@ BATCH_DIMS: Final = {
 
 def _fixes_batch(kind: str, params: Mapping[str, ParamValue], inputs: Sequence[Shape]) -> bool:
     rank = len(inputs[0])
+    if kind in ("lstm", "gru", "rnn") and params.get("batch_first") is False:
+        return True  # dim 0 is then time, whose length export specialises in a recurrent layer
     if kind == "permute":
         dims = params["dims"]
         assert isinstance(dims, tuple) and isinstance(dims[0], int)
