@@ -12,6 +12,7 @@ input, so the design keeps its data flow.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,11 +25,16 @@ from designer.graph import Design
 from designer.graph.activations import ACTIVATIONS_BY_KEY
 from designer.graph.catalogue import block_kind
 from designer.graph.names import NN_MODULE_ATTRIBUTES, unique_name
+from designer.importer.causal_masks import find_causal_calls
 from designer.importer.class_names import distinct_classes
+from designer.importer.kept_stacks import KeptStack, find_kept_stacks
+from designer.importer.learned_tensors import find_learned_tensors
 from designer.importer.modules import LeafPlan, Params, UnmappableError, leaf_plan
 from designer.importer.operations import Call, OpPlan, Tensor, function_name, rule_for
 from designer.importer.report import ImportFailedError, ImportReport, Unmapped
 from designer.importer.tracing import Traced, user_line
+from designer.importer.value_names import assigned_name
+from designer.importer.written import is_spelled_out
 
 Ref = tuple[str, str]
 """A block's output: (block id, port)."""
@@ -80,13 +86,25 @@ class _Mapper:
         """Node -> a Ref, a tuple of them (a module's several outputs), or None."""
         self.called: dict[str, _Block] = {}
         self.report = ImportReport()
+        self.unmapped_at: dict[fx.Node, int] = {}
+        """A node reported unmapped -> its line's index in the report."""
         self.outputs: list[Ref] = []
 
     # --- nodes -----------------------------------------------------------------------------
 
     def run(self) -> None:
-        for node in self.traced.module.graph.nodes:
-            if node.op == "placeholder":
+        graph = self.traced.module.graph
+        self.learned = find_learned_tensors(graph, self.root, self.traced.values)
+        self.causal = find_causal_calls(graph, self.root)
+        self.kept = find_kept_stacks(graph, self.root)
+        for node in graph.nodes:
+            if node in self.learned.absorbed or node in self.causal.absorbed:
+                continue
+            if node in self.learned.uses:
+                self._learned_tensor(node)
+            elif node in self.kept:
+                self._kept_member(node, self.kept[node])
+            elif node.op == "placeholder":
                 self._placeholder(node)
             elif node.op == "output":
                 self._output(node)
@@ -96,6 +114,7 @@ class _Mapper:
                 self._call(node)
             elif node.op == "get_attr":
                 self._get_attr(node)
+        self._fold_reads()
 
     def _new_block(
         self, kind: str, params: Params, scope: str, wanted: str | None, base: str
@@ -177,18 +196,43 @@ class _Mapper:
                 attribute,
             )
             return
+        if block_kind(plan.kind).stack and self._spelled_out(node, path, module):
+            return
         block = self._new_block(plan.kind, plan.params, scope, attribute, _base(plan))
         self.called[path] = block
         self._connect_module(node, block, plan, where)
+
+    def _spelled_out(self, node: fx.Node, path: str, module: nn.Module) -> bool:
+        """A stack written member by member: a block per member, in a group."""
+        scope, attribute = _parent(path), path.rpartition(".")[2]
+        owner = self.root.get_submodule(scope) if scope else self.root
+        members = list(module.children())
+        if node.kwargs or len(node.args) != 1 or not is_spelled_out(owner, attribute, len(members)):
+            return False
+        source = self._tensor_ref(node.args[0])
+        for index, member in enumerate(members):
+            plan = leaf_plan(member)
+            block = self._new_block(plan.kind, plan.params, path, None, _base(plan))
+            if source is not None:
+                block.inputs.append(("in", source))
+            self.called[f"{path}.{index}"] = self.called[path] = block
+            source = (block.id, "out")
+        self.refs[node] = source
+        return True
 
     def _connect_module(self, node: fx.Node, block: _Block, plan: LeafPlan, where: str) -> None:
         kind = block_kind(plan.kind)
         ports = kind.input_ports(plan.params)
         args = [*node.args, *(node.kwargs.get(port) for port in ports[len(node.args) :])]
+        causal = self.causal.calls.get(node, ())
+        if causal:
+            block.params = {**block.params, "causal": True}
         extra = {
             key: value
             for key, value in node.kwargs.items()
-            if key not in ports and not (key == "need_weights" and value is False)
+            if key not in ports
+            and key not in causal
+            and not (key == "need_weights" and value is False)
         }
         if extra or len(node.args) > len(ports):
             self.report.unmapped.append(
@@ -330,15 +374,72 @@ class _Mapper:
         return True
 
     def _place(self, node: fx.Node, plan: OpPlan, tensors: list[Ref], scope: str) -> None:
+        note = f"{user_line(node.stack_trace) or node.name}: {plan.note}"
+        if plan.note and note not in self.report.notes:
+            self.report.notes.append(note)
+        if plan.parts:  # x.chunk(2): a block per piece, picked where the pieces are indexed
+            pieces = []
+            for part in plan.parts:
+                self._place(node, part, tensors, scope)
+                pieces.append(self.refs[node])
+            self.refs[node] = tuple(pieces)
+            return
         if plan.kind is None:
             self.refs[node] = tensors[plan.inputs[0].index]
             return
-        base = str(plan.params.get("activation", plan.kind))
+        base = assigned_name(node) or str(plan.params.get("activation", plan.kind))
         block = self._new_block(plan.kind, plan.params, scope, None, base)
         ports = block_kind(plan.kind).input_ports(plan.params)
         for port, tensor in zip(ports, plan.inputs, strict=True):
             block.inputs.append((port, tensors[tensor.index]))
         self.refs[node] = (block.id, "out")
+
+    def _learned_tensor(self, node: fx.Node) -> None:
+        use = self.learned.uses[node]
+        source = self._tensor_ref(use.source)
+        if source is None:
+            self._unmapped(node, f"self.{use.path}", "it is added to no tensor", "", None)
+            return
+        scope, attribute = _parent(use.path), use.path.rpartition(".")[2]
+        block = self._new_block("learned_tensor", use.params, scope, attribute, "learned")
+        block.inputs.append(("in", source))
+        self.refs[node] = (block.id, "out")
+
+    def _kept_member(self, node: fx.Node, stack: KeptStack) -> None:
+        """The first member's call is the stack's block; the others pass its output on."""
+        if node is stack.members[0]:
+            source = self._tensor_ref(node.args[0])
+            scope, attribute = _parent(stack.path), stack.path.rpartition(".")[2]
+            block = self._new_block(stack.plan.kind, stack.plan.params, scope, attribute, "stack")
+            if source is not None:
+                block.inputs.append(("in", source))
+        else:
+            block = self.called[str(stack.members[0].target)]
+        self.called[str(node.target)] = block
+        self.refs[node] = (block.id, "out")
+
+    def _fold_reads(self) -> None:
+        """A weight read only by operations that are reported anyway is named in their lines
+        (``F.linear (reading self.fc.weight)``) rather than in a line of its own."""
+        reads = [
+            node
+            for node in self.unmapped_at
+            if node.op == "get_attr"
+            and node.users
+            and all(user in self.unmapped_at for user in node.users)
+        ]
+        read_by: dict[int, list[str]] = {}
+        for read in reads:
+            for user in read.users:
+                read_by.setdefault(self.unmapped_at[user], []).append(f"self.{read.target}")
+        for index, names in read_by.items():
+            item = self.report.unmapped[index]
+            what = f"{item.what} (reading {', '.join(names)})"
+            self.report.unmapped[index] = dataclasses.replace(item, what=what)
+        dropped = {self.unmapped_at[read] for read in reads}
+        self.report.unmapped[:] = [
+            item for index, item in enumerate(self.report.unmapped) if index not in dropped
+        ]
 
     def _get_attr(self, node: fx.Node) -> None:
         self._unmapped(
@@ -352,6 +453,7 @@ class _Mapper:
     def _unmapped(
         self, node: fx.Node, what: str, advice: str, scope: str, wanted: str | None
     ) -> None:
+        self.unmapped_at[node] = len(self.report.unmapped)
         self.report.unmapped.append(Unmapped(what, user_line(node.stack_trace), advice))
         source = next(
             (ref for arg in node.all_input_nodes if (ref := self._tensor_ref(arg)) is not None),
@@ -363,6 +465,9 @@ class _Mapper:
         block = self._new_block("identity", {}, scope, wanted, "unmapped")
         block.inputs.append(("in", source))
         self.refs[node] = (block.id, "out")
+        value = self.traced.values.get(node)
+        if isinstance(value, tuple | list):  # several tensors: each index picks the stand-in
+            self.refs[node] = tuple((block.id, "out") for _ in value)
 
 
 def _base(plan: LeafPlan) -> str:
@@ -376,8 +481,20 @@ def _base(plan: LeafPlan) -> str:
 # --- the design ----------------------------------------------------------------------------
 
 
-def _class_name(module: nn.Module) -> str | None:
-    return None if isinstance(module, _CONTAINERS) else type(module).__name__
+def _class_name(module: nn.Module, path: str) -> str | None:
+    """The group's class: None for a container whose children are numbered (it is written as
+    an ``nn.Sequential``); a private class's name without its leading underscores
+    (torchvision's ``_DenseLayer``: a design's class names start with a letter). A container
+    whose children have names (``nn.Sequential(OrderedDict(...))``) becomes a class of its own,
+    so that they keep them, and with them the ``state_dict`` keys."""
+    numbered = all(name.isdigit() for name, _ in module.named_children())
+    if isinstance(module, _CONTAINERS) and numbered:
+        return None
+    if type(module) in _CONTAINERS:  # named after its attribute: features -> Features
+        parts = re.split(r"[^A-Za-z0-9]+", path.rpartition(".")[2])
+        name = "".join(part[:1].upper() + part[1:] for part in parts)
+        return name if name[:1].isalpha() else f"Layers{name}"
+    return type(module).__name__.lstrip("_") or "Module"
 
 
 def _scopes(blocks: Iterable[_Block]) -> list[str]:
@@ -402,10 +519,13 @@ def build_design(mapper: _Mapper) -> Design:
         parent, name = _parent(path), path.rpartition(".")[2]
         module = root.get_submodule(path)
         if not _valid_name(name):
-            name = _fresh(taken[parent], _snake(_class_name(module) or "layer"))
+            made_up = _fresh(taken[parent], _snake(_class_name(module, path) or "layer"))
+            if not _numbered_in(root, parent, name):
+                _report_renamed(mapper.report, path, name, made_up, module)
+            name = made_up
         group = design.add_group(
             name,
-            class_name=_class_name(module),
+            class_name=_class_name(module, path),
             parent=group_ids.get(parent) if parent else None,
             group_id=f"g{index}",
         )
@@ -417,6 +537,12 @@ def build_design(mapper: _Mapper) -> Design:
             block.name = _fresh(taken[""], block.wanted)
         if not block.name:
             block.name = _fresh(taken[block.scope], block.base)
+            wanted = block.wanted
+            if wanted is not None and block.kind not in ("input", "output"):
+                path = f"{block.scope}.{wanted}" if block.scope else wanted
+                held = root.get_submodule(path) if _is_module_path(root, path) else None
+                if not _numbered_in(root, block.scope, wanted):
+                    _report_renamed(mapper.report, path, wanted, block.name, held)
         design.add_block(
             block.kind,
             name=block.name,
@@ -428,6 +554,40 @@ def build_design(mapper: _Mapper) -> Design:
         for port, (source, source_port) in block.inputs:
             design.connect(source, block.id, port, source_port, check_cycle=False)
     return design
+
+
+def _is_module_path(root: nn.Module, path: str) -> bool:
+    try:
+        root.get_submodule(path)
+    except AttributeError:
+        return False
+    return True
+
+
+def _numbered_in(root: nn.Module, scope: str, name: str) -> bool:
+    """Whether ``name`` is a place in a container written as an ``nn.Sequential`` (which
+    numbers its members as torch did)."""
+    return bool(scope) and name.isdigit() and _class_name(root.get_submodule(scope), scope) is None
+
+
+def _report_renamed(
+    report: ImportReport, path: str, original: str, name: str, module: nn.Module | None
+) -> None:
+    """A module whose name can't be an attribute (``block1-0``) is renamed; when it holds
+    weights, their ``state_dict`` keys change."""
+    if module is None:
+        return
+    if not (any(True for _ in module.parameters()) or any(True for _ in module.buffers())):
+        return
+    report.unmapped.append(
+        Unmapped(
+            f"module {path}",
+            "",
+            f"its name {original!r} isn't a Python identifier, so the design calls it {name}: "
+            "the keys of its weights in the state_dict differ from the original's; give it a "
+            "name that is an identifier",
+        )
+    )
 
 
 def _snake(name: str) -> str:
@@ -462,6 +622,8 @@ def _check_called_once(mapper: _Mapper) -> None:
             if "@" in key and not _is_leaf_path(mapper, path):
                 seen[path] = max(seen.get(path, 1), int(key.rpartition("@")[2]) + 1)
     for path, count in seen.items():
+        if not _has_blocks(mapper, path):
+            continue  # its every call passes its input on (stochastic depth in eval mode)
         mapper.report.unmapped.append(
             Unmapped(
                 f"module {path} runs {count} times",
@@ -470,6 +632,10 @@ def _check_called_once(mapper: _Mapper) -> None:
                 "repeats its blocks, and their weights are no longer shared",
             )
         )
+
+
+def _has_blocks(mapper: _Mapper, path: str) -> bool:
+    return any(block.scope == path or block.scope.startswith(f"{path}.") for block in mapper.blocks)
 
 
 def _is_leaf_path(mapper: _Mapper, path: str) -> bool:

@@ -409,6 +409,13 @@ def _stack(module: nn.Module) -> LeafPlan | None:
     return LeafPlan(kind, {**items[0], "sizes": sizes, "keep_outputs": False})
 
 
+def kept_stack_plan(members: list[nn.Module]) -> LeafPlan | None:
+    """An ``nn.ModuleList``'s members, run in a chain whose every output is kept: the stack
+    they match, keeping its outputs; None when they match none."""
+    plan = _stack(nn.Sequential(*members))
+    return None if plan is None else LeafPlan(plan.kind, {**plan.params, "keep_outputs": True})
+
+
 def _first(module: nn.Module) -> Any:
     return next(iter(module.children()))
 
@@ -419,6 +426,9 @@ def _integer(value: ParamValue) -> int:
 
 
 def _idiom(module: nn.Module) -> LeafPlan | None:
+    names = [name for name, _ in module.named_children()]
+    if names != [str(index) for index in range(len(names))]:
+        return None  # Sequential(OrderedDict(conv0=...)): an idiom would number its members
     conv_block = _conv_block(module)
     if conv_block is not None:
         return LeafPlan("conv_block", conv_block)
@@ -455,7 +465,13 @@ def leaf_plan(module: nn.Module) -> LeafPlan:
         return _activation(module, _PALETTE_BY_CLASS[cls])
     if cls in _KIND_BY_CLASS:
         kind = _KIND_BY_CLASS[cls]
-        return LeafPlan(kind, _READERS[kind](module))
+        try:
+            return LeafPlan(kind, _READERS[kind](module))
+        except UnmappableError as refused:
+            try:  # Dropout(inplace=True): the kind can't hold it, a torch_layer block can
+                return _torch_layer(module)
+            except UnmappableError:
+                raise refused from None
     idiom = _idiom(module)
     if idiom is not None:
         return idiom

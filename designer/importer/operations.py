@@ -17,6 +17,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from designer.graph.kinds.merges import MAX_MERGE_INPUTS
 from designer.graph.params import ParamValue
 from designer.importer.modules import UnmappableError
 
@@ -37,6 +38,10 @@ class OpPlan:
     """None: the call passes ``inputs[0]`` on unchanged (no block)."""
     params: Params = field(default_factory=dict)
     inputs: tuple[Tensor, ...] = ()
+    parts: tuple[OpPlan, ...] = ()
+    """For a call giving several tensors (``x.chunk(2)``): a plan per piece, in order."""
+    note: str = ""
+    """What the import report should say about the call (what passing it on leaves out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,11 @@ Rule = Callable[[Call], OpPlan]
 
 
 def _tensor(value: object, what: str = "the input") -> Tensor:
+    if isinstance(value, torch.Tensor):  # a weight or a constant: its values would flood
+        raise UnmappableError(
+            f"{what} is a tensor of shape {tuple(value.shape)} the model holds (a parameter, "
+            "buffer or constant), not one computed from the input"
+        )
     if not isinstance(value, Tensor):
         raise UnmappableError(f"{what} is {value!r}, not a tensor")
     return value
@@ -127,8 +137,10 @@ def _cat(call: Call) -> OpPlan:
         raise UnmappableError("tensors that aren't a list of tensors")
     if len(tensors) == 1:
         return OpPlan(None, inputs=(tensors[0],))
-    if len(tensors) > 16:
-        raise UnmappableError(f"{len(tensors)} tensors; a Concat block joins at most 16")
+    if len(tensors) > MAX_MERGE_INPUTS:
+        raise UnmappableError(
+            f"{len(tensors)} tensors; a Concat block joins at most {MAX_MERGE_INPUTS}"
+        )
     return OpPlan("concat", {"inputs": len(tensors), "dim": int(dim)}, tuple(tensors))  # type: ignore[call-overload]
 
 
@@ -253,6 +265,114 @@ def _dropout(call: Call) -> OpPlan:
     return OpPlan("dropout", {"p": float(p)}, (_tensor(call.args[0]),))  # type: ignore[arg-type]
 
 
+# --- pooling, stochastic depth, pieces -------------------------------------------------------
+
+
+def _one_size(value: object, what: str) -> int:
+    """One int for a size given per dimension (``(3, 3)``, ``[2]``): the kinds take one."""
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    if not items or len(set(items)) != 1 or not isinstance(items[0], int):
+        raise UnmappableError(f"{what} {value!r} differs between dimensions; the block takes one")
+    return int(items[0])
+
+
+def _window(call: Call, names: tuple[str, ...]) -> dict[str, Any]:
+    given = dict(zip(names, call.args[1:], strict=False))
+    given.update(call.kwargs)
+    kernel = _one_size(given.get("kernel_size"), "kernel_size")
+    stride = given.get("stride")
+    stride = kernel if stride is None or stride == [] else _one_size(stride, "stride")
+    return {**given, "kernel_size": kernel, "stride": None if stride == kernel else stride,
+            "padding": _one_size(given.get("padding", 0), "padding")}  # fmt: skip
+
+
+def _max_pool2d(call: Call) -> OpPlan:
+    names = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+    given = _window(call, names)
+    if given.get("return_indices", False):
+        raise UnmappableError("return_indices=True; the block returns the pooled tensor only")
+    params: Params = {
+        "kernel_size": given["kernel_size"], "stride": given["stride"],
+        "padding": given["padding"], "dilation": _one_size(given.get("dilation", 1), "dilation"),
+        "ceil_mode": bool(given.get("ceil_mode", False)),
+    }  # fmt: skip
+    return OpPlan("max_pool2d", params, (_tensor(call.args[0]),))
+
+
+def _avg_pool2d(call: Call) -> OpPlan:
+    names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+             "divisor_override")  # fmt: skip
+    given = _window(call, names)
+    if not given.get("count_include_pad", True) or given.get("divisor_override") is not None:
+        raise UnmappableError("count_include_pad=False or divisor_override; the block keeps "
+                              "defaults")  # fmt: skip
+    params: Params = {
+        "kernel_size": given["kernel_size"], "stride": given["stride"],
+        "padding": given["padding"], "ceil_mode": bool(given.get("ceil_mode", False)),
+    }  # fmt: skip
+    return OpPlan("avg_pool2d", params, (_tensor(call.args[0]),))
+
+
+def _adaptive_pool(kind: str) -> Rule:
+    """``F.adaptive_avg_pool2d(x, 1)``: the module kind, which gives the same values (it has no
+    weights; ``print(model)`` shows it as one more module)."""
+
+    def rule(call: Call) -> OpPlan:
+        size = _argument(call, 1, "output_size", None)
+        items = tuple(size) if isinstance(size, list | tuple) else (size,)
+        sizes = tuple(item for item in items if isinstance(item, int))
+        if len(sizes) != len(items) or "return_indices" in call.kwargs:
+            raise UnmappableError(f"output_size {size!r} keeps a dimension (None); the block "
+                                  "sizes each")  # fmt: skip
+        output: ParamValue = sizes[0] if kind == "adaptive_avg_pool1d" else sizes
+        return OpPlan(kind, {"output_size": output}, (_tensor(call.args[0]),))
+
+    return rule
+
+
+def _stochastic_depth(call: Call) -> OpPlan:
+    """torchvision's ``stochastic_depth``: out of training (or with p=0) it passes its input
+    on; in training it drops whole samples at random, which no kind does."""
+    p = _argument(call, 1, "p", 0.0)
+    training = _argument(call, 3, "training", True)
+    if not training or p == 0:
+        note = (
+            "stochastic_depth passes its input on (the model was imported in eval mode, or p is "
+            "0), so it has no block: the design doesn't drop samples in training"
+        )
+        return OpPlan(None, inputs=(_tensor(call.args[0]),), note=note)
+    raise UnmappableError(
+        "in training mode it drops whole samples at random, which no block does; import the "
+        "model in eval mode (model.eval()), where it passes its input on"
+    )
+
+
+def _pieces(call: Call) -> OpPlan:
+    """``x.chunk(2, dim=1)``, ``x.split(4, dim=1)``, ``x.unbind(1)``: a Slice (or Select) block
+    per piece, each picked where the pieces are indexed."""
+    source = _tensor(call.args[0])
+    if not isinstance(call.output, tuple | list) or not source.shape:
+        raise UnmappableError("its pieces aren't a tuple of tensors")
+    dim = _argument(call, 1 if call.name == "unbind" else 2, "dim", 0)
+    if not isinstance(dim, int):
+        raise UnmappableError(f"dim {dim!r}; the blocks take one dim")
+    dim = dim if dim >= 0 else dim + len(source.shape)
+    if call.name == "unbind":
+        parts = tuple(
+            OpPlan("select", {"dim": dim, "index": index}, (source,))
+            for index in range(len(call.output))
+        )
+        return OpPlan(None, inputs=(source,), parts=parts)
+    pieces: list[OpPlan] = []
+    start = 0
+    for piece in call.output:
+        stop = start + int(piece.shape[dim])
+        params: Params = {"dim": dim, "start": start, "stop": stop, "step": 1}
+        pieces.append(OpPlan("slice", params, (source,)))
+        start = stop
+    return OpPlan(None, inputs=(source,), parts=tuple(pieces))
+
+
 _BY_NAME: dict[str, Rule] = {
     **{name: _activation for name in _ACTIVATION_DEFAULTS},
     "add": _binary("add"), "iadd": _binary("add"), "mul": _binary("mul"),
@@ -265,6 +385,13 @@ _BY_NAME: dict[str, Rule] = {
     "softmax": _softmax("softmax"), "log_softmax": _softmax("log_softmax"),
     "getitem": _getitem, "contiguous": _passthrough, "clone": _passthrough,
     "dropout": _dropout,
+    "max_pool2d": _max_pool2d, "avg_pool2d": _avg_pool2d,
+    "adaptive_avg_pool1d": _adaptive_pool("adaptive_avg_pool1d"),
+    "adaptive_avg_pool2d": _adaptive_pool("adaptive_avg_pool2d"),
+    "adaptive_avg_pool3d": _adaptive_pool("adaptive_avg_pool3d"),
+    "adaptive_max_pool2d": _adaptive_pool("adaptive_max_pool2d"),
+    "stochastic_depth": _stochastic_depth,
+    "chunk": _pieces, "split": _pieces, "unbind": _pieces,
 }  # fmt: skip
 
 _FUNCTIONS: dict[object, str] = {
@@ -281,7 +408,15 @@ _FUNCTIONS: dict[object, str] = {
     F.gelu: "gelu", F.silu: "silu", F.elu: "elu", F.selu: "selu", F.mish: "mish",
     F.softplus: "softplus", F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid",
     F.relu6: "relu6", F.dropout: "dropout",
+    F.max_pool2d: "max_pool2d", torch.max_pool2d: "max_pool2d", F.avg_pool2d: "avg_pool2d",
+    F.adaptive_avg_pool1d: "adaptive_avg_pool1d",
+    torch.adaptive_avg_pool1d: "adaptive_avg_pool1d",
+    F.adaptive_avg_pool2d: "adaptive_avg_pool2d", F.adaptive_avg_pool3d: "adaptive_avg_pool3d",
+    F.adaptive_max_pool2d: "adaptive_max_pool2d",
+    torch.chunk: "chunk", torch.split: "split", torch.unbind: "unbind",
 }  # fmt: skip
+_FUNCTIONS_BY_PATH = {"torchvision.ops.stochastic_depth.stochastic_depth": "stochastic_depth"}
+"""Functions of libraries the designer doesn't import, by ``module.name``."""
 _METHODS = frozenset(_BY_NAME) - {"getitem", "iadd", "imul", "cat", "concat", "concatenate"}
 
 
@@ -293,7 +428,7 @@ def function_name(target: object) -> str:
         return f"F.{name}"
     if module in ("_operator", "operator"):
         return f"operator.{name}"
-    if module.startswith("torch") or module == "":
+    if module == "torch" or module.startswith("torch.") or module == "":
         return f"torch.{name}"
     return f"{module}.{name}"
 
@@ -303,7 +438,9 @@ def rule_for(op: str, target: object) -> tuple[str, Rule] | None:
     if op == "call_method":
         assert isinstance(target, str)
         return (target, _BY_NAME[target]) if target in _METHODS else None
-    name = _FUNCTIONS.get(target)
+    name = _FUNCTIONS.get(target) or _FUNCTIONS_BY_PATH.get(
+        f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}"
+    )
     return (name, _BY_NAME[name]) if name is not None else None
 
 

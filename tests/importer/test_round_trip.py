@@ -18,9 +18,6 @@ from tests.importer.models import Attention, TinyResNet, Tokens
 from tests.paths import EXAMPLES
 from tests.seed_models import SEED_MODELS
 
-PRINT_DIFFERS = {"seed_modulelist": "its nn.ModuleList imports as a class-less group, an "
-                 "nn.Sequential (the keep-outputs stack idiom isn't recognised yet)"}  # fmt: skip
-
 
 def _imported(model: nn.Module, shape: tuple[int, ...], dtype: str = "float32") -> nn.Module:
     design, report = model_to_design(model, shape, dtype)
@@ -47,10 +44,7 @@ def test_seed_model_round_trip(name: str) -> None:
     original = factory()
     rebuilt = _imported(factory().eval(), shape)
     _assert_same(original, rebuilt, torch.randn(shape))
-    if name not in PRINT_DIFFERS:
-        assert str(rebuilt) == str(original)
-    else:
-        assert str(rebuilt) != str(original)
+    assert str(rebuilt) == str(original)
 
 
 def test_resnet_like_model_with_a_shared_relu() -> None:
@@ -103,7 +97,9 @@ def _body(source: str) -> str:
 
 
 FIXPOINTS = ("seed_flat_cnn", "m5_audio", "lstm_classifier", "lenet5", "resnet_small",
-             "unet_small", "video_3d", "seed_final")  # fmt: skip
+             "unet_small", "video_3d", "seed_final", "gpt_small", "vit_small", "seed_modulelist",
+             "seed_encoder", "seed_encoder_decoder", "seed_encoder_sizes", "seed_modules",
+             "seed_sequential")  # fmt: skip
 
 
 @pytest.mark.parametrize("name", FIXPOINTS)

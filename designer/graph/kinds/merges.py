@@ -11,7 +11,9 @@ from designer.graph.kinds.categories import MERGES
 from designer.graph.params import int_param
 from designer.graph.shape_rules import Shape, ShapeRuleError, shape_text
 
-_INPUTS = int_param("inputs", 2, "number of tensors to merge", 2, 16)
+MAX_MERGE_INPUTS = 64
+"""A DenseNet's block joins up to 49 tensors in one ``torch.cat``."""
+_INPUTS = int_param("inputs", 2, "number of tensors to merge", 2, MAX_MERGE_INPUTS)
 
 
 def _concat_code(context: CodeContext) -> BlockCode:
