@@ -21,7 +21,7 @@ from designer.compiler.safety import checked_tree
 from designer.graph import Design, DesignError, ShapeReport, block_kind, check_design
 from designer.graph.fileformat import model_content
 from designer.graph.kind import INDEX_DTYPES, End
-from designer.graph.names import check_identifier
+from designer.graph.names import check_attribute_name, check_class_name, check_identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,21 +153,24 @@ def _input_dtype(design: Design) -> str:
 
 
 def _check_names(design: Design) -> None:
-    """Every name that becomes code is a plain identifier, whatever reached the design.
+    """Every name that becomes code is a plain identifier (a named Sequential's members a
+    module key, written as a string), whatever reached the design.
 
     The design refuses bad names at every edit; this second wall stands in case one ever
     slipped past, so that a name can never become a statement.
     """
-    names = [("model class name", design.class_name)]
-    names += [("block name", block.name) for block in design.blocks.values()]
-    names += [("group name", group.name) for group in design.groups.values()]
-    names += [
-        ("class name", group.class_name)
-        for group in design.groups.values()
-        if group.class_name is not None
-    ]
-    for what, name in names:
-        try:
-            check_identifier(name, what)
-        except DesignError as error:
-            raise UnsafeSourceError(f"refusing to generate code: {error.message}") from None
+
+    def keyed(scope: str | None) -> bool:
+        return scope is not None and design.groups[scope].sequential == "named"
+
+    names = [("block name", block.name, keyed(block.group)) for block in design.blocks.values()]
+    names += [("group name", group.name, keyed(group.parent)) for group in design.groups.values()]
+    try:
+        check_identifier(design.class_name, "model class name")
+        for what, name, key in names:
+            check_attribute_name(name, what, (), key=key)
+        for group in design.groups.values():
+            if group.class_name is not None:
+                check_class_name(group.class_name, "class name")
+    except DesignError as error:
+        raise UnsafeSourceError(f"refusing to generate code: {error.message}") from None

@@ -25,16 +25,17 @@ from dataclasses import dataclass, field
 
 from designer.compiler.errors import ClassConflictError, CompileError
 from designer.compiler.namespace import Namespace, class_name_for
-from designer.compiler.parametric import SharedClass, share_classes
+from designer.compiler.parametric import INIT_LINE, SharedClass, share_classes
 from designer.compiler.scopes import Item, Scope, build_scopes, producer_of
 from designer.compiler.varying import varying_parameters
 from designer.graph import Design, End, ShapeReport
 from designer.graph.block_code import BlockCode, CodeContext, Needs, palette_source
 from designer.graph.model import OUTPUT_PORT
+from designer.graph.names import is_identifier
 
 INDENT = "    "
 HELPERS = ("activations", "conv_block", "dec_block")
-MODULE_NAMES = ("torch", "nn", "F", "Any", *HELPERS)
+MODULE_NAMES = ("torch", "nn", "F", "Any", "OrderedDict", *HELPERS)
 FORWARD_NAMES = ("self", "torch", "nn", "F")
 KEEP_ZIP_IDIOM = "# ruff: noqa: RUF007 - stacks keep the seed's idiom, zip(sizes, sizes[1:])"
 LINE_LENGTH = 88
@@ -204,8 +205,12 @@ def _check_model_class_name(name: str) -> None:
 
 def _imports(needs: Needs) -> str:
     lines = []
+    if needs.ordered_dict:
+        lines.append("from collections import OrderedDict")
     if needs.conv_block or needs.dec_block:
-        lines += ["from typing import Any", ""]
+        lines.append("from typing import Any")
+    if lines:
+        lines.append("")
     lines.append("import torch")
     if needs.functional:
         lines.append("import torch.nn.functional as F")
@@ -293,22 +298,67 @@ def _group(module: _Module, item: Item, scope: Scope, locals_: Namespace, path: 
     group = module.design.groups[item.id]
     # the design's own answer, which check and the Inspector give too (``module_paths``)
     if group.id in module.design.module_paths().sequentials:
-        setup: list[str] = []
-        constructors = []
-        inline: dict[str, str | None] = {}
-        for index, child in enumerate(scope.items):  # an nn.Sequential numbers its children
-            built = _item(module, child, scope, locals_, f"{path}.{index}")
-            setup += built.setup
-            assert built.constructor is not None
-            constructors.append(built.constructor)
-            inline.update(built.inline)
-        return _Built(setup, f"nn.Sequential({', '.join(constructors)})", inline=inline)
+        if group.class_name is None:
+            members = _sequential_members(module, scope, locals_, path, group.sequential)
+            return _Built(
+                members.setup, f"nn.Sequential({members.arguments})", inline=members.inline
+            )
+        body = _sequential_class(module, scope, path, group.sequential)
+    else:
+        body = _class_source(module, scope, path)
     wanted = group.class_name or class_name_for(group.name)
-    body = _class_source(module, scope, path)
     token = f"\0class {len(module.instances)}\0"
     explicit = group.class_name is not None
     module.instances.append(_Instance(group.id, wanted, explicit, body, token))
     return _Built([], token)
+
+
+@dataclass(slots=True)
+class _Members:
+    setup: list[str]
+    arguments: str
+    """What ``nn.Sequential(...)`` is given."""
+    inline: dict[str, str | None]
+
+
+def _sequential_members(
+    module: _Module, scope: Scope, locals_: Namespace, path: str, style: str | None
+) -> _Members:
+    """An ``nn.Sequential``'s members: numbered, or ``named`` through an ``OrderedDict``."""
+    design = module.design
+    setup: list[str] = []
+    constructors = []
+    inline: dict[str, str | None] = {}
+    named = style == "named"
+    for index, child in enumerate(scope.items):
+        name = design.groups[child.id].name if child.is_group else design.blocks[child.id].name
+        built = _item(module, child, scope, locals_, _join(path, name if named else str(index)))
+        setup += built.setup
+        assert built.constructor is not None
+        constructors.append((name, built.constructor))
+        inline.update(built.inline)
+    if not named:
+        return _Members(setup, ", ".join(code for _, code in constructors), inline)
+    module.needs.ordered_dict = True
+    if all(is_identifier(name) for name, _ in constructors):
+        pairs = ", ".join(f"{name}={code}" for name, code in constructors)
+        return _Members(setup, f"OrderedDict({pairs})", inline)
+    pairs = ", ".join(f"({name!r}, {code})" for name, code in constructors)  # block1-0
+    return _Members(setup, f"OrderedDict([{pairs}])", inline)
+
+
+def _sequential_class(module: _Module, scope: Scope, path: str, style: str | None) -> _ClassBody:
+    """``class {name}(nn.Sequential)``: its members given to ``super().__init__``, and no
+    ``forward`` of its own."""
+    members = _sequential_members(module, scope, Namespace(("self",)), path, style)
+    body = _ClassBody(["class {name}(nn.Sequential):", INIT_LINE], [(), ()])
+    blocks = tuple(members.inline)
+    for line in (*members.setup, f"super().__init__({members.arguments})"):
+        body.lines.append(INDENT * 2 + line)
+        body.blocks.append(blocks)
+    for block_id, block_path in members.inline.items():
+        module.where[block_id] = _Where(body, None, block_path)
+    return body
 
 
 # --- sharing classes -----------------------------------------------------------------------
@@ -425,6 +475,14 @@ def _class_source(module: _Module, scope: Scope, path: str) -> _ClassBody:
         item.id: (design.groups[item.id].name if item.is_group else design.blocks[item.id].name)
         for item in scope.items
     }
+    for item in scope.items:
+        attribute = attributes[item.id]
+        if not is_identifier(attribute):
+            what = f"group '{attribute}'" if item.is_group else design.describe(item.id)
+            raise CompileError(
+                f"{what}: {attribute} can only name a member of a named Sequential (its group "
+                "is no longer a plain chain); rename it"
+            )
     members = Namespace(attributes.values())
     body = _ClassBody(["class {name}(nn.Module):"], [()])
     init: list[tuple[str, tuple[str, ...]]] = []

@@ -6,8 +6,10 @@ model. Names and values are validated when a design is loaded or edited; this is
 wall, on the source itself, checked in one pass over its syntax tree. What passes:
 
 - at module level: the imports ``import torch``, ``from torch import nn``,
-  ``import torch.nn.functional as F`` and ``from typing import Any``; functions; classes that
-  derive from ``nn.Module`` alone and define only ``__init__`` and ``forward``. No decorators,
+  ``import torch.nn.functional as F``, ``from typing import Any`` and
+  ``from collections import OrderedDict`` (called, to name an ``nn.Sequential``'s members);
+  functions; classes that derive from ``nn.Module`` or ``nn.Sequential`` alone and define only
+  ``__init__`` and ``forward``. No decorators,
   no type parameters, no name defined twice or hiding an allowed builtin;
 - in functions: assignments, ``for`` loops, returns and expression statements, built from
   names, constants (numbers, strings, booleans, None), negative numbers, lists, tuples, dicts,
@@ -71,11 +73,13 @@ _IMPORTS: Final[Mapping[tuple[str | None, str, str | None], str]] = {
     ("torch", "nn", None): "nn",
     (None, "torch.nn.functional", "F"): "F",
     ("typing", "Any", None): "Any",
+    ("collections", "OrderedDict", None): "OrderedDict",
 }
 _RUNTIME_IMPORTS: Final[Mapping[str, frozenset[str]]] = {
     "torch": frozenset({"nn"}),
     "torch.nn.functional": frozenset(),
     "typing": frozenset({"Any"}),
+    "collections": frozenset({"OrderedDict"}),
 }
 """What ``__import__`` may be asked at run time: module name -> the names ``from`` may take."""
 _CALLABLE_BUILTINS: Final = frozenset({"zip"})
@@ -347,13 +351,13 @@ class _Checker:
             node.decorator_list
             or node.keywords
             or not isinstance(base, ast.Attribute)
-            or base.attr != "Module"
+            or base.attr not in ("Module", "Sequential")
             or not isinstance(base.value, ast.Name)
             or base.value.id != "nn"
             or getattr(node, "type_params", None)
         ):
-            raise _refuse(node, "classes must derive from nn.Module alone")
-        self.module.uses.append(("nn", base.value, _READ, "Module"))  # nn is the import
+            raise _refuse(node, "classes must derive from nn.Module or nn.Sequential alone")
+        self.module.uses.append(("nn", base.value, _READ, base.attr))  # nn is the import
         outer, self.scope = self.scope, _Scope()
         for statement in node.body:
             if isinstance(statement, ast.FunctionDef):
@@ -650,7 +654,9 @@ class _Checker:
                 "not an allowed builtin",
             )
         if use == _CALL:
-            if kind in ("def", "class") or (kind is None and name in _CALLABLE_BUILTINS):
+            if kind in ("def", "class", "OrderedDict") or (
+                kind is None and name in _CALLABLE_BUILTINS
+            ):
                 return
             raise _refuse(
                 node,

@@ -17,7 +17,8 @@ from designer.compiler.namespace import class_name_for
 from designer.graph import Design
 
 BlockPlace = tuple[tuple[str, ...], str]
-"""A block's place inside a group: the names of the groups below it on the way, its name."""
+"""A block's place inside a group: its module path below the group, as the groups on the way
+and its own name there."""
 
 
 def varying_parameters(design: Design) -> dict[str, frozenset[str]]:
@@ -26,7 +27,7 @@ def varying_parameters(design: Design) -> dict[str, frozenset[str]]:
     sequentials = design.module_paths().sequentials
     members: dict[str, list[str]] = {}
     for group in design.groups.values():
-        if group.id not in sequentials:
+        if group.id not in sequentials or group.class_name is not None:
             members.setdefault(group.class_name or class_name_for(group.name), []).append(group.id)
     contents = _contents(design)
     varying: dict[str, set[str]] = {}
@@ -42,13 +43,15 @@ def varying_parameters(design: Design) -> dict[str, frozenset[str]]:
 
 
 def _contents(design: Design) -> dict[str, dict[BlockPlace, str]]:
-    """Group id -> the blocks anywhere inside it, by their place in it."""
+    """Group id -> the blocks anywhere inside it, by their module path below it (an
+    ``nn.Sequential``'s members by number, whatever their names)."""
+    paths = design.module_paths()
     contents: dict[str, dict[BlockPlace, str]] = {group_id: {} for group_id in design.groups}
     for block in design.blocks.values():
-        path = design.group_path(block.group)
-        for depth, group in enumerate(path):
-            below = tuple(inner.name for inner in path[depth + 1 :])
-            contents[group.id][(below, block.name)] = block.id
+        path = paths.blocks[block.id]
+        for group in design.group_path(block.group):
+            below = path.removeprefix(paths.groups[group.id] + ".")
+            contents[group.id][(tuple(below.split(".")[:-1]), below.split(".")[-1])] = block.id
     return contents
 
 

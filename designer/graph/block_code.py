@@ -33,6 +33,8 @@ class Needs:
     functional: bool = False
     stacks: bool = False
     """Whether some stack iterates ``zip(sizes, sizes[1:])``."""
+    ordered_dict: bool = False
+    """Whether some ``nn.Sequential`` names its members (``OrderedDict``)."""
 
 
 @dataclass(frozen=True, slots=True)

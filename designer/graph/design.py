@@ -40,9 +40,15 @@ from designer.graph.events import (
 )
 from designer.graph.events import ChangeNotifier as _Notifier
 from designer.graph.kind import BlockKind
-from designer.graph.model import OUTPUT_PORT, Block, Edge, Group
+from designer.graph.model import OUTPUT_PORT, SEQUENTIAL_STYLES, Block, Edge, Group
 from designer.graph.module_paths import ModulePaths, find_module_paths
-from designer.graph.names import check_attribute_name, check_identifier, unique_name
+from designer.graph.names import (
+    check_attribute_name,
+    check_class_name,
+    check_identifier,
+    is_identifier,
+    unique_name,
+)
 from designer.graph.params import ParamValue, describe_value
 
 DEFAULT_CLASS_NAME: Final = "MyModel"
@@ -253,7 +259,7 @@ class Design:
             raise DuplicateIdError(f"a block with id {block_id!r} already exists", "id")
         self._check_scope(entry, group)
         name = self.new_name(entry.name, group) if name is None else name
-        check_attribute_name(name, "block name", self._names[group])
+        check_attribute_name(name, "block name", self._names[group], key=self._keyed(group))
         block = Block(
             id=block_id,
             kind=entry.name,
@@ -308,7 +314,7 @@ class Design:
         block = self.block(block_id)
         if name != block.name:
             taken = self._names[block.group]
-            check_attribute_name(name, "block name", taken)
+            check_attribute_name(name, "block name", taken, key=self._keyed(block.group))
             taken.discard(block.name)
             taken.add(name)
             self._replace_block(block, name=name)
@@ -396,6 +402,7 @@ class Design:
         class_name: str | None = None,
         parent: str | MembersScope | None = MEMBERS_SCOPE,
         group_id: str | None = None,
+        sequential: str | None = None,
     ) -> Group:
         """Make a group of blocks and groups that share one scope; it takes their place there.
 
@@ -407,7 +414,8 @@ class Design:
         if group_id in self._groups:
             raise DuplicateIdError(f"a group with id {group_id!r} already exists", "id")
         if class_name is not None:
-            check_identifier(class_name, "class name", "class_name")
+            check_class_name(class_name, "class name")
+        _check_sequential(sequential)
         scopes = {self.block(member).group for member in block_ids}
         scopes |= {self.group(member).parent for member in group_ids}
         if len(scopes) > 1:
@@ -421,8 +429,12 @@ class Design:
                 raise GroupError(f"{self.describe(member)} must stay at the top level")
         leaving = {self._blocks[member].name for member in block_ids}
         leaving |= {self._groups[member].name for member in group_ids}
-        check_attribute_name(name, "group name", self._names[scope] - leaving)
-        group = Group(group_id, name, class_name, scope)
+        check_attribute_name(
+            name, "group name", self._names[scope] - leaving, key=self._keyed(scope)
+        )
+        if sequential != "named":
+            self._check_attributes(leaving, name)
+        group = Group(group_id, name, class_name, scope, sequential)
         self._groups[group_id] = group
         self._names[group_id] = set()
         self._note_id(group_id)
@@ -445,6 +457,8 @@ class Design:
                 f"can't dissolve '{group.name}': {', '.join(clashes)} already named in "
                 "the enclosing scope; rename first"
             )
+        if not self._keyed(group.parent):
+            self._check_attributes(self._names[group_id], group.name, "dissolve")
         self._names[group.parent].discard(group.name)
         for member in block_ids:
             self._move_block(self._blocks[member], group.parent)
@@ -459,7 +473,7 @@ class Design:
         group = self.group(group_id)
         if name != group.name:
             taken = self._names[group.parent]
-            check_attribute_name(name, "group name", taken)
+            check_attribute_name(name, "group name", taken, key=self._keyed(group.parent))
             taken.discard(group.name)
             taken.add(name)
             self._replace_group(group, name=name)
@@ -468,9 +482,17 @@ class Design:
     def set_group_class(self, group_id: str, class_name: str | None) -> str | None:
         group = self.group(group_id)
         if class_name is not None:
-            check_identifier(class_name, "class name", "class_name")
+            check_class_name(class_name, "class name")
         self._replace_group(group, class_name=class_name)
         return group.class_name
+
+    def set_group_sequential(self, group_id: str, sequential: str | None) -> str | None:
+        group = self.group(group_id)
+        _check_sequential(sequential)
+        if sequential != "named":
+            self._check_attributes(self._names[group_id], group.name, "change")
+        self._replace_group(group, sequential=sequential)
+        return group.sequential
 
     def set_class_name(self, class_name: str) -> str:
         old = self._class_name
@@ -512,6 +534,18 @@ class Design:
         if entry.end is not None:
             raise GroupError(f"{entry.label} blocks must stay at the top level", "group")
 
+    def _keyed(self, scope: str | None) -> bool:
+        """Whether names in ``scope`` may be module keys (``block1-0``): a named Sequential's."""
+        return scope is not None and self._groups[scope].sequential == "named"
+
+    def _check_attributes(self, names: Iterable[str], group: str, doing: str = "make") -> None:
+        keys = sorted(name for name in names if not is_identifier(name))
+        if keys:
+            raise GroupError(
+                f"can't {doing} '{group}': {', '.join(keys)} can only name the members of a "
+                "named Sequential; rename first"
+            )
+
     def _move_block(self, block: Block, scope: str | None) -> None:
         self._names[block.group].discard(block.name)
         self._names[scope].add(block.name)
@@ -552,3 +586,12 @@ class Design:
         if match:
             prefix, number = match.group(1), int(match.group(2))
             self._next_number[prefix] = max(self._next_number[prefix], number + 1)
+
+
+def _check_sequential(sequential: str | None) -> None:
+    if sequential is not None and sequential not in SEQUENTIAL_STYLES:
+        raise GroupError(
+            f"a group's sequential is one of {', '.join(SEQUENTIAL_STYLES)} or null, got "
+            f"{sequential!r}",
+            "sequential",
+        )

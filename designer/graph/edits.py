@@ -156,6 +156,7 @@ class AddGroup(Edit):
     parent: str | MembersScope | None = MEMBERS_SCOPE
     """Where the group goes: by default where its members sit."""
     group_id: str | None = None
+    sequential: str | None = None
 
     def apply(self, design: Design) -> None:
         group = design.add_group(
@@ -165,6 +166,7 @@ class AddGroup(Edit):
             class_name=self.class_name,
             parent=self.parent,
             group_id=self.group_id,
+            sequential=self.sequential,
         )
         self.group_id = group.id
 
@@ -193,6 +195,7 @@ class Ungroup(Edit):
             class_name=group.class_name,
             parent=group.parent,
             group_id=group.id,
+            sequential=group.sequential,
         )
 
 

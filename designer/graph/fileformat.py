@@ -47,7 +47,7 @@ MIGRATIONS: dict[int, Migration] = {1: _from_version_1}
 
 _BLOCK_FIELDS = {"id", "kind", "name", "params", "position", "group"}
 _EDGE_FIELDS = {"source", "source_port", "target", "target_port"}
-_GROUP_FIELDS = {"id", "name", "class_name", "parent"}
+_GROUP_FIELDS = {"id", "name", "class_name", "parent", "sequential"}
 _TOP_FIELDS = {"format", "version", "model", "blocks", "edges", "groups"}
 
 
@@ -144,12 +144,15 @@ def _edge_to_dict(edge: Edge) -> dict[str, Any]:
 
 
 def _group_to_dict(group: Group) -> dict[str, Any]:
-    return {
+    record = {
         "id": group.id,
         "name": group.name,
         "class_name": group.class_name,
         "parent": group.parent,
     }
+    if group.sequential is not None:  # files of designs drawn by hand stay as they were
+        record["sequential"] = group.sequential
+    return record
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -326,7 +329,8 @@ def _load_groups(design: Design, groups: list[Any]) -> None:
     records: dict[str, tuple[int, dict[str, Any]]] = {}
     for index, value in enumerate(groups):
         place = f"groups[{index}]"
-        record = _object(value, place, _GROUP_FIELDS, frozenset({"class_name", "parent"}))
+        optional = frozenset({"class_name", "parent", "sequential"})
+        record = _object(value, place, _GROUP_FIELDS, optional)
         group_id = _required_id(record["id"], f"{place}.id", "group id")
         if group_id in records:
             raise DesignFileError(f"the group id {group_id!r} is used twice", f"{place}.id")
@@ -355,6 +359,7 @@ def _load_groups(design: Design, groups: list[Any]) -> None:
                 class_name=record.get("class_name"),
                 parent=parent,
                 group_id=group_id,
+                sequential=record.get("sequential"),
             )
         except DesignError as error:
             raise _located(error, place) from None

@@ -54,3 +54,12 @@ class Group:
     name: str
     class_name: str | None = None
     parent: str | None = None
+    sequential: str | None = None
+    """For a plain chain, the ``nn.Sequential`` it is (``SEQUENTIAL_STYLES``), as an imported
+    model had it: ``numbered`` (a class then subclasses ``nn.Sequential``: torchvision's
+    ``Conv2dNormActivation``), or ``named``, whose members keep their names
+    (``nn.Sequential(OrderedDict(...))``). None: a class is an ``nn.Module`` with attributes,
+    and a chain without one a numbered ``nn.Sequential``."""
+
+
+SEQUENTIAL_STYLES = ("numbered", "named")

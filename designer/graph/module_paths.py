@@ -2,11 +2,12 @@
 
 A group with a class, and the model, keep their members' names as attributes
 (``encoder.conv1``). A group without a class whose items form a plain chain becomes an
-``nn.Sequential``, which numbers its children instead (``stage1.0.conv1``). This module is the
-one place that decides which groups are chains: the compiler asks it (``sequentials``) when it
-writes a group, and ``check``, ``summary`` and the Inspector show its paths without compiling;
-``tests/graph/test_module_paths.py`` compares them with the compiled model's
-``named_modules()``.
+``nn.Sequential``, which numbers its children instead (``stage1.0.conv1``); so does a chain
+marked ``sequential`` (imported so), numbered or, if ``named``, keeping its members' names.
+This module is the one place that decides which groups are chains: the compiler asks it
+(``sequentials``) when it writes a group, and ``check``, ``summary`` and the Inspector show
+its paths without compiling; ``tests/graph/test_module_paths.py`` compares them with the
+compiled model's ``named_modules()``.
 """
 
 from __future__ import annotations
@@ -48,9 +49,13 @@ def find_module_paths(design: Design) -> ModulePaths:
         group_id: order
         for group_id, order in _chain_orders(design).items()
         if design.groups[group_id].class_name is None
+        or design.groups[group_id].sequential is not None
     }
     places = {
-        item: str(index) for order in sequentials.values() for index, item in enumerate(order)
+        item: str(index)
+        for group_id, order in sequentials.items()
+        if design.groups[group_id].sequential != "named"
+        for index, item in enumerate(order)
     }
     groups: dict[str, str] = {}
 

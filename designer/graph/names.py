@@ -35,6 +35,26 @@ NN_MODULE_ATTRIBUTES = frozenset(
 """Public attributes of ``torch.nn.Module``; a test keeps this in step with installed torch."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_CLASS_NAME = re.compile(r"_?[A-Za-z][A-Za-z0-9_]*\Z")
+_MODULE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
+"""What a named ``nn.Sequential`` may call a member beyond identifiers (regnet's ``block1-0``):
+it is written as a string key, never as an attribute."""
+
+
+def is_identifier(name: str) -> bool:
+    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name)
+
+
+def check_class_name(name: object, what: str, field: str = "class_name") -> str:
+    """A class name: an identifier, or one private name's single leading underscore
+    (torchvision's ``_DenseLayer``)."""
+    if isinstance(name, str) and _CLASS_NAME.match(name) and not keyword.iskeyword(name):
+        if len(name) > MAX_NAME_LENGTH:
+            raise BadNameError(
+                f"{what} {describe_value(name)} is longer than {MAX_NAME_LENGTH}", field
+            )
+        return name
+    return check_identifier(name, what, field)
 
 
 def check_identifier(name: object, what: str, field: str = "name") -> str:
@@ -60,10 +80,17 @@ def check_identifier(name: object, what: str, field: str = "name") -> str:
 
 
 def check_attribute_name(
-    name: object, what: str, taken: Container[str], field: str = "name"
+    name: object, what: str, taken: Container[str], field: str = "name", *, key: bool = False
 ) -> str:
-    """``name`` if it can be a sub-module attribute not yet ``taken``, else ``BadNameError``."""
-    name = check_identifier(name, what, field)
+    """``name`` if it can be a sub-module attribute not yet ``taken``, else ``BadNameError``.
+
+    With ``key``, for a member of a named ``nn.Sequential``, a module key such as ``block1-0``
+    passes too.
+    """
+    if not (key and isinstance(name, str) and _MODULE_KEY.match(name)):
+        name = check_identifier(name, what, field)
+    elif len(name) > MAX_NAME_LENGTH:
+        raise BadNameError(f"{what} {describe_value(name)} is longer than {MAX_NAME_LENGTH}", field)
     if name == "self":
         raise BadNameError(
             f"{what} 'self' would read as the module itself in forward() (and torch.fx "

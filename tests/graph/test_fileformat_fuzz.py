@@ -96,6 +96,8 @@ loader that is linear in the file, but in minutes by one that is quadratic."""
 
 _ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 _NAME_PATTERN: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+_GROUP_CLASS_PATTERN: Final = re.compile(r"(?=.{1,64}\Z)_?[A-Za-z][A-Za-z0-9_]*\Z")
+"""A group's class may keep one private name's leading underscore (``_DenseLayer``)."""
 _FIELD_PATTERN: Final = re.compile(
     r"(?P<section>top level|format|version|model|groups|blocks|edges)(?:\[(?P<index>\d+)\])?"
 )
@@ -796,8 +798,9 @@ def test_a_bad_class_name_is_refused_at_its_record_showing_the_name(
 ) -> None:
     name, path, _ = record
     outcome = load_outcome(replaced(EXAMPLES[name], (*path, "class_name"), value))
+    pattern = _NAME_PATTERN if path[0] == "model" else _GROUP_CLASS_PATTERN
     if isinstance(outcome, Design):
-        assert isinstance(value, str) and _NAME_PATTERN.match(value), f"{value!r} accepted"
+        assert isinstance(value, str) and pattern.match(value), f"{value!r} accepted"
         assert_round_trips(outcome)
         return
     assert_well_formed(outcome)
@@ -1285,6 +1288,10 @@ def test_code_in_a_name_is_refused_and_never_run(payload: str, path: NodePath) -
     assert calls == []
     if path[-1] == "class_name" and payload in MODULE_ATTRIBUTE_NAMES:
         assert isinstance(outcome, Design), "a class may be called like a module attribute"
+        assert_round_trips(outcome)
+        return
+    if path[:1] == ("groups",) and path[-1] == "class_name" and payload == "_private":
+        assert isinstance(outcome, Design), "a group's class keeps a private class's underscore"
         assert_round_trips(outcome)
         return
     assert isinstance(outcome, DesignFileError), f"{payload!r} accepted at {place(path)}"
