@@ -476,12 +476,12 @@ def _class_source(module: _Module, scope: Scope, path: str) -> _ClassBody:
         for item in scope.items
     }
     for item in scope.items:
-        attribute = attributes[item.id]
-        if not is_identifier(attribute):
-            what = f"group '{attribute}'" if item.is_group else design.describe(item.id)
+        key = attributes[item.id]
+        if not is_identifier(key):
+            what = f"group '{key}'" if item.is_group else design.describe(item.id)
             raise CompileError(
-                f"{what}: {attribute} can only name a member of a named Sequential (its group "
-                "is no longer a plain chain); rename it"
+                f"{what}: {key} can only name a member of a named Sequential (its group is no "
+                "longer a plain chain); rename it"
             )
     members = Namespace(attributes.values())
     body = _ClassBody(["class {name}(nn.Module):"], [()])

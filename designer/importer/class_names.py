@@ -39,7 +39,8 @@ def _rename(
     design: Design, class_name: str, variants: tuple[tuple[str, ...], ...], taken: set[str | None]
 ) -> None:
     number = 1
-    for group_ids in variants[1:]:
+    # the way most of them are built keeps the name (ResNet's Bottleneck without a downsample)
+    for group_ids in sorted(variants, key=len, reverse=True)[1:]:
         number += 1
         while f"{class_name}{number}" in taken:
             number += 1

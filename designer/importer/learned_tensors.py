@@ -1,10 +1,13 @@
 """Learned tensors in a traced graph: an ``nn.Parameter`` added to a tensor (``x +
-self.pos_embed``) or prepended to it along dim 1 (``torch.cat([self.cls_token.expand(n, -1,
--1), x], dim=1)``), as a ViT or a GPT holds them: a ``learned_tensor`` block each.
+self.pos_embed``), prepended to it along dim 1 (``torch.cat([self.cls_token.expand(n, -1,
+-1), x], dim=1)``), as a ViT or a GPT holds them, or multiplying or adding one value per channel
+or per feature (``self.layer_scale * self.block(x)``, ConvNeXt): a ``learned_tensor`` block
+each.
 
 A parameter read anywhere else, read twice, or shaped otherwise than the block makes it (one
-sample's worth to add; ``count`` positions of the input's width to prepend) is left to the
-mapper, which reports it.
+sample's worth to add; ``count`` positions of the input's width to prepend; one value per
+channel, dim 1, or per feature, the last dim, to multiply or add) is left to the mapper, which
+reports it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from designer.importer.modules import Params
 from designer.importer.written import parameter_init
 
 _ADDS = frozenset({operator.add, operator.iadd, torch.add})
+_MULS = frozenset({operator.mul, operator.imul, torch.mul})
 _CATS = frozenset({torch.cat, torch.concat, torch.concatenate})
 
 
@@ -47,11 +51,17 @@ def _shape(values: dict[fx.Node, Any], node: object) -> tuple[int, ...] | None:
     return tuple(value.shape) if isinstance(value, torch.Tensor) else None
 
 
+def written_init(root: nn.Module, path: str) -> str | None:
+    """How the model's code fills the parameter ``path``, when it says (``zeros``,
+    ``randn``)."""
+    owner, _, attribute = path.rpartition(".")
+    return parameter_init(root.get_submodule(owner) if owner else root, attribute)
+
+
 def _init(root: nn.Module, path: str, parameter: torch.Tensor) -> str:
     """How the model's code fills it (``torch.zeros``, ``torch.randn``); otherwise ``zeros``
     unless real values say otherwise (a model built on meta has none)."""
-    owner, _, attribute = path.rpartition(".")
-    written = parameter_init(root.get_submodule(owner) if owner else root, attribute)
+    written = written_init(root, path)
     if written is not None:
         return written
     if parameter.is_meta or not bool(parameter.detach().any()):
@@ -71,6 +81,28 @@ def _added(node: fx.Node, read: fx.Node, values: dict[fx.Node, Any]) -> fx.Node 
         return None
     assert isinstance(source, fx.Node)
     return source
+
+
+def _per_value(
+    node: fx.Node, read: fx.Node, values: dict[fx.Node, Any], operations: frozenset[object]
+) -> tuple[fx.Node, str] | None:
+    """The tensor ``read`` scales or shifts in ``node`` (an ``operations`` call) by a value per
+    channel or per feature, and which (``channels``, ``features``), when the block can stand
+    for it."""
+    if node.op != "call_function" or node.target not in operations or node.kwargs:
+        return None
+    if len(node.args) != 2 or read not in node.args or node.args[0] is node.args[1]:
+        return None
+    source = node.args[1] if node.args[0] is read else node.args[0]
+    shape, own = _shape(values, source), _shape(values, read)
+    if shape is None or own is None or len(shape) < 2 or _shape(values, node) != shape:
+        return None
+    assert isinstance(source, fx.Node)
+    if own == (shape[1], *[1] * (len(shape) - 2)):
+        return source, "channels"
+    if own == (shape[-1],):
+        return source, "features"
+    return None
 
 
 def _expanded(node: fx.Node, read: fx.Node, values: dict[fx.Node, Any]) -> fx.Node | None:
@@ -94,6 +126,22 @@ def _expanded(node: fx.Node, read: fx.Node, values: dict[fx.Node, Any]) -> fx.No
     return cat
 
 
+def learned_value(
+    root: nn.Module, path: str, node: fx.Node, read: fx.Node, values: dict[fx.Node, Any]
+) -> LearnedUse | None:
+    """``node`` scaling (``*``) or shifting (``+``) a tensor by the parameter ``path`` that
+    ``read`` reads, one value per channel or per feature: the block that stands for it."""
+    for mode, operations in (("scale", _MULS), ("shift", _ADDS)):
+        found = _per_value(node, read, values, operations)
+        if found is not None:
+            source, over = found
+            # unless written otherwise, a scale starts at one and a shift at zero: the
+            # tensor passes unchanged
+            init = written_init(root, path) or ("ones" if mode == "scale" else "zeros")
+            return LearnedUse(path, {"mode": f"{mode}_{over}", "init": init}, source)
+    return None
+
+
 def find_learned_tensors(
     graph: fx.Graph, root: nn.Module, values: dict[fx.Node, Any]
 ) -> LearnedTensors:
@@ -113,6 +161,11 @@ def find_learned_tensors(
         if source is not None:
             params: Params = {"mode": "add", "init": _init(root, path, parameter)}
             found.uses[user] = LearnedUse(path, params, source)
+            found.absorbed.add(read)
+            continue
+        use = learned_value(root, path, user, read, values)
+        if use is not None:
+            found.uses[user] = use
             found.absorbed.add(read)
             continue
         cat = _expanded(user, read, values)

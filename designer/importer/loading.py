@@ -10,10 +10,12 @@ meta tensors of the input's shape.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import importlib.util
 import multiprocessing
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,6 +28,9 @@ from designer.graph.fileformat import LiteralValueError, dumps_design, loads_des
 from designer.importer.report import ImportFailedError, ImportReport
 
 DEFAULT_TIMEOUT = 120.0
+_BRANCHES_NOTE = re.compile("run only in training mode")
+"""The report's note on modules imported from the training-mode trace: they make the usual note
+on eval mode (what training mode does that the design doesn't) say less than it."""
 """Seconds the child may take to load, build and trace a model."""
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64")
 _ANSWER_GRACE = 10.0
@@ -182,16 +187,49 @@ def load_model(request: ImportRequest) -> Any:
 def model_to_design(
     model: Any, input_shape: tuple[int, ...], dtype: str = "float32"
 ) -> tuple[Design, ImportReport]:
-    """Trace ``model`` and map it to a laid-out design (in this process: for a model already
-    built; ``import_model`` runs the whole import in a child)."""
+    """Trace ``model`` in eval mode and map it to a laid-out design (in this process: for a
+    model already built; ``import_model`` runs the whole import in a child). The model's modes
+    are put back afterwards; the report says so where training mode would trace otherwise."""
+    from designer.graph.layout import layered_positions
+    from designer.importer.modules import is_leaf
+
+    modes = {module: module.training for module in model.modules()}
+    if not any(modes.values()):
+        model.train()  # what training mode calls too has a place (training_branches)
+    trained = _graph_module_or_failure(model, is_leaf)
+    model.eval()  # built in training mode; the design is the model as it runs at inference
+    try:
+        trained_graph = trained if isinstance(trained, str) else copy.deepcopy(trained.graph)
+        design, report, graph_module = _traced_design(model, input_shape, dtype, trained)
+    finally:  # the caller's model as it was given
+        for module, training in modes.items():
+            module.training = training
+    if any(modes.values()) and not _BRANCHES_NOTE.search(" ".join(report.notes)):
+        note = _eval_mode_note(trained_graph, graph_module.graph)
+        if note:
+            report.notes.append(note)
+    for block_id, position in layered_positions(design).items():
+        design.move_block(block_id, position)
+    return design, report
+
+
+def _traced_design(
+    model: Any, input_shape: tuple[int, ...], dtype: str, trained: Any
+) -> tuple[Design, ImportReport, Any]:
+    """The model traced and mapped (not laid out), and the traced graph module (eval mode's;
+    ``trained`` is training mode's, or why tracing it failed)."""
     import torch
 
-    from designer.graph.layout import layered_positions
     from designer.importer.mapping import map_model
     from designer.importer.modules import is_leaf
     from designer.importer.tracing import record_values, trace
+    from designer.importer.training_branches import training_branches
 
     graph_module = trace(model, is_leaf)
+    evaluated, branches = graph_module, None
+    if not isinstance(trained, str):
+        branches = training_branches(trained, graph_module, model)
+        graph_module = branches.graph_module if branches is not None else graph_module
     parameter = next(iter(model.parameters()), None)
     device = parameter.device if parameter is not None else torch.device("meta")
     if dtype in ("float16", "bfloat16", "float64"):
@@ -202,9 +240,54 @@ def model_to_design(
         example = torch.zeros(input_shape, dtype=torch.int64, device=device)
     traced = record_values(graph_module.eval(), [example])
     design, report = map_model(traced, model, input_shape, dtype)
-    for block_id, position in layered_positions(design).items():
-        design.move_block(block_id, position)
-    return design, report
+    if branches is not None:
+        report.notes.append(
+            f"{', '.join(branches.modules)} {_BRANCHES_NOTE.pattern}: they are imported where "
+            "training mode feeds them, as branches whose results nothing reads (they run, and "
+            "keep their state_dict keys; the original returns their results while training)"
+        )
+    return design, report, evaluated
+
+
+def _graph_module_or_failure(model: Any, is_leaf: Callable[[Any], bool]) -> Any:
+    """The model as traced in its current mode, or the failure's message."""
+    from designer.importer.tracing import trace
+
+    try:
+        return trace(model, is_leaf)
+    except ImportFailedError as failure:
+        return failure.message
+
+
+def _eval_mode_note(trained: Any, evaluated: Any) -> str | None:
+    """What tracing in eval mode changed from training mode; None when nothing did (the
+    usual case: only leaf modules, such as Dropout and BatchNorm, depend on the mode)."""
+    from designer.importer.tracing import user_line
+
+    if isinstance(trained, str):
+        return (
+            "the model was built in training mode and traced in eval mode (model.eval()), "
+            f"where its forward differs: in training mode tracing fails ({trained})"
+        )
+
+    def steps(graph: Any) -> list[tuple[Any, ...]]:
+        return [(n.op, str(n.target), repr(n.args), repr(n.kwargs)) for n in graph.nodes]
+
+    trained_steps, evaluated_steps = steps(trained), steps(evaluated)
+    if trained_steps == evaluated_steps:
+        return None
+    first = next(
+        (i for i, (a, b) in enumerate(zip(trained_steps, evaluated_steps, strict=False)) if a != b),
+        min(len(trained_steps), len(evaluated_steps)) - 1,
+    )
+    nodes = list(trained.nodes)  # where training mode does something of its own
+    where = user_line(nodes[min(first, len(nodes) - 1)].stack_trace)
+    return (
+        "the model was built in training mode and traced in eval mode (model.eval()), where "
+        f"its forward differs{f' (first at {where})' if where else ''}: the design is the model "
+        "as it runs at inference (dropout or stochastic depth written as functions pass their "
+        "input on)"
+    )
 
 
 def import_here(request: ImportRequest) -> ImportResult:
@@ -213,7 +296,9 @@ def import_here(request: ImportRequest) -> ImportResult:
     return ImportResult(dumps_design(design), report)
 
 
-def _child(request: ImportRequest, connection: Any) -> None:
+def answer_import(request: ImportRequest, connection: Any) -> None:
+    """The import in a child process: one answer down ``connection``, ``("ok", design text,
+    report dict)`` or ``("failed", one line, None)``; whatever the model's code does."""
     from designer.torch_noise import quiet_torch_imports
 
     quiet_torch_imports()
@@ -240,7 +325,7 @@ def import_model(request: ImportRequest, timeout: float = DEFAULT_TIMEOUT) -> Im
     """Import in a spawned child; ``ImportFailedError`` with one line when it can't be done."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(request, sender), daemon=True)
+    process = context.Process(target=answer_import, args=(request, sender), daemon=True)
     process.start()
     sender.close()
     try:

@@ -27,6 +27,7 @@ from designer.graph.catalogue import block_kind
 from designer.graph.names import NN_MODULE_ATTRIBUTES, unique_name
 from designer.importer.causal_masks import find_causal_calls
 from designer.importer.class_names import distinct_classes
+from designer.importer.functional_norms import find_functional_norms
 from designer.importer.kept_stacks import KeptStack, find_kept_stacks
 from designer.importer.learned_tensors import find_learned_tensors
 from designer.importer.modules import LeafPlan, Params, UnmappableError, leaf_plan
@@ -39,6 +40,7 @@ from designer.importer.written import is_spelled_out
 Ref = tuple[str, str]
 """A block's output: (block id, port)."""
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+_MODULE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\Z")
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 _PALETTE_KEYS = {entry.module: entry.key for entry in ACTIVATIONS_BY_KEY.values()}
 """torch.nn class name -> palette key: a second call of ``ReLU(inplace=True)`` is ``F.relu``."""
@@ -57,8 +59,12 @@ class _Block:
     name: str = ""
 
 
-def _valid_name(name: str) -> bool:
-    return bool(_IDENTIFIER.match(name)) and name not in NN_MODULE_ATTRIBUTES and name != "self"
+def _valid_name(name: str, key: bool = False) -> bool:
+    """Whether a design may keep the name; with ``key``, in a named Sequential, where a module
+    key such as regnet's ``block1-0`` is kept too."""
+    if name in NN_MODULE_ATTRIBUTES or name == "self":
+        return False
+    return bool(_IDENTIFIER.match(name) or (key and _MODULE_KEY.match(name)))
 
 
 def _parent(path: str) -> str:
@@ -86,6 +92,9 @@ class _Mapper:
         """Node -> a Ref, a tuple of them (a module's several outputs), or None."""
         self.called: dict[str, _Block] = {}
         self.report = ImportReport()
+        self.called_again: dict[str, dict[str, str]] = {}
+        """What a module called again became -> its path -> where it is called again; one note
+        each, at the end (a ResNet-50 calls 16 ReLUs again)."""
         self.unmapped_at: dict[fx.Node, int] = {}
         """A node reported unmapped -> its line's index in the report."""
         self.outputs: list[Ref] = []
@@ -97,11 +106,15 @@ class _Mapper:
         self.learned = find_learned_tensors(graph, self.root, self.traced.values)
         self.causal = find_causal_calls(graph, self.root)
         self.kept = find_kept_stacks(graph, self.root)
+        self.norms = find_functional_norms(graph, self.root, self.traced.values)
+        absorbed = self.learned.absorbed | self.causal.absorbed | self.norms.absorbed
         for node in graph.nodes:
-            if node in self.learned.absorbed or node in self.causal.absorbed:
+            if node in absorbed:
                 continue
             if node in self.learned.uses:
                 self._learned_tensor(node)
+            elif node in self.norms.uses:
+                self._functional_norm(node)
             elif node in self.kept:
                 self._kept_member(node, self.kept[node])
             elif node.op == "placeholder":
@@ -241,6 +254,7 @@ class _Mapper:
                     where,
                     f"arguments {', '.join(extra) or 'beyond the tensors'} are dropped: "
                     "the block is called with its input only",
+                    block.id,
                 )
             )
         connected: list[Ref] = []
@@ -287,17 +301,18 @@ class _Mapper:
             block = self._new_block(
                 "activation", {"activation": key, "functional": True}, scope, None, str(key)
             )
-            self.report.notes.append(
-                f"{where or path}: {path} is called again; that call is applied as a function "
-                f"({ACTIVATIONS_BY_KEY[str(key)].function}), which keeps the outputs and the "
-                "state_dict"
+            became = (
+                f"applied as a function ({ACTIVATIONS_BY_KEY[str(key)].function}), which keeps "
+                "the outputs and the state_dict"
             )
+            self.called_again.setdefault(became, {})[path] = where
         else:
             block = self._new_block(first.kind, dict(first.params), scope, None, first.base)
-            self.report.notes.append(
-                f"{where or path}: {path} is called again; that call gets a block of its own "
-                "(no weights, so the state_dict is kept, but print(model) shows one more module)"
+            became = (
+                "given a block of its own (no weights, so the state_dict is kept, but "
+                "print(model) shows one more module)"
             )
+            self.called_again.setdefault(became, {})[path] = where
         block.inputs.append(("in", source))
         self.refs[node] = (block.id, "out")
 
@@ -405,6 +420,23 @@ class _Mapper:
         block.inputs.append(("in", source))
         self.refs[node] = (block.id, "out")
 
+    def _functional_norm(self, node: fx.Node) -> None:
+        """A LayerNorm block without weights, then the module's weight and bias as learned
+        tensors that scale and shift, in the group of the module that owns them."""
+        use = self.norms.uses[node]
+        source = self._tensor_ref(use.source)
+        if source is None:
+            self._unmapped(node, "F.layer_norm", "it normalises no tensor", use.scope, None)
+            return
+        block = self._new_block("layer_norm", use.norm, use.scope, None, "layer_norm")
+        block.inputs.append(("in", source))
+        for learned in use.affine:
+            attribute = learned.path.rpartition(".")[2]
+            previous = (block.id, "out")
+            block = self._new_block("learned_tensor", learned.params, use.scope, attribute, "")
+            block.inputs.append(("in", previous))
+        self.refs[node] = (block.id, "out")
+
     def _kept_member(self, node: fx.Node, stack: KeptStack) -> None:
         """The first member's call is the stack's block; the others pass its output on."""
         if node is stack.members[0]:
@@ -445,7 +477,8 @@ class _Mapper:
         self._unmapped(
             node,
             f"self.{node.target} (a tensor used directly)",
-            "a learned tensor block holds one added or prepended; other uses have no kind yet",
+            "a learned tensor block holds one added, prepended, or scaling or shifting "
+            "each channel or feature; other uses have no kind yet",
             self._scope_of(node),
             None,
         )
@@ -454,15 +487,17 @@ class _Mapper:
         self, node: fx.Node, what: str, advice: str, scope: str, wanted: str | None
     ) -> None:
         self.unmapped_at[node] = len(self.report.unmapped)
-        self.report.unmapped.append(Unmapped(what, user_line(node.stack_trace), advice))
+        where = user_line(node.stack_trace)
         source = next(
             (ref for arg in node.all_input_nodes if (ref := self._tensor_ref(arg)) is not None),
             None,
         )
         if source is None:
+            self.report.unmapped.append(Unmapped(what, where, advice))
             self.refs[node] = None
             return
         block = self._new_block("identity", {}, scope, wanted, "unmapped")
+        self.report.unmapped.append(Unmapped(what, where, advice, block.id))
         block.inputs.append(("in", source))
         self.refs[node] = (block.id, "out")
         value = self.traced.values.get(node)
@@ -481,20 +516,33 @@ def _base(plan: LeafPlan) -> str:
 # --- the design ----------------------------------------------------------------------------
 
 
-def _class_name(module: nn.Module, path: str) -> str | None:
-    """The group's class: None for a container whose children are numbered (it is written as
-    an ``nn.Sequential``); a private class's name without its leading underscores
-    (torchvision's ``_DenseLayer``: a design's class names start with a letter). A container
-    whose children have names (``nn.Sequential(OrderedDict(...))``) becomes a class of its own,
-    so that they keep them, and with them the ``state_dict`` keys."""
-    numbered = all(name.isdigit() for name, _ in module.named_children())
-    if isinstance(module, _CONTAINERS) and numbered:
+def sequential_style(module: nn.Module) -> str | None:
+    """The group's ``sequential``: ``named`` for an ``nn.Sequential`` whose members have names
+    (``nn.Sequential(OrderedDict(...))``), ``numbered`` for a subclass of it with numbered
+    members (torchvision's ``Conv2dNormActivation``); None for a plain numbered one (the
+    compiler's own choice) and for anything else."""
+    if not isinstance(module, nn.Sequential):
         return None
-    if type(module) in _CONTAINERS:  # named after its attribute: features -> Features
+    if not all(name.isdigit() for name, _ in module.named_children()):
+        return "named"
+    return None if type(module) is nn.Sequential else "numbered"
+
+
+def _class_name(module: nn.Module, path: str) -> str | None:
+    """The group's class: None for a plain ``nn.Sequential`` and for another container whose
+    children are numbered (written as an ``nn.Sequential``); a container whose children have
+    names (an ``nn.ModuleDict``) becomes a class named after its attribute (``features`` ->
+    ``Features``), so that they keep them, and with them the ``state_dict`` keys; any other
+    module keeps its class's name (a private one with one leading underscore)."""
+    numbered = all(name.isdigit() for name, _ in module.named_children())
+    if type(module) is nn.Sequential or (type(module) in _CONTAINERS and numbered):
+        return None
+    if type(module) in _CONTAINERS:
         parts = re.split(r"[^A-Za-z0-9]+", path.rpartition(".")[2])
         name = "".join(part[:1].upper() + part[1:] for part in parts)
         return name if name[:1].isalpha() else f"Layers{name}"
-    return type(module).__name__.lstrip("_") or "Module"
+    name = type(module).__name__
+    return f"_{name.lstrip('_')}" if name.startswith("_") else name
 
 
 def _scopes(blocks: Iterable[_Block]) -> list[str]:
@@ -511,15 +559,20 @@ def build_design(mapper: _Mapper) -> Design:
     root = mapper.root
     design = Design(type(root).__name__)
     taken: dict[str, set[str]] = {}
+    keyed: dict[str, bool] = {}
     for path in ["", *_scopes(mapper.blocks)]:
         module = root.get_submodule(path) if path else root
-        taken[path] = {name for name, _ in module.named_children() if _valid_name(name)}
+        keyed[path] = sequential_style(module) == "named"
+        taken[path] = {
+            name for name, _ in module.named_children() if _valid_name(name, keyed[path])
+        }
     group_ids: dict[str, str] = {}
     for index, path in enumerate(_scopes(mapper.blocks), start=1):
         parent, name = _parent(path), path.rpartition(".")[2]
         module = root.get_submodule(path)
-        if not _valid_name(name):
-            made_up = _fresh(taken[parent], _snake(_class_name(module, path) or "layer"))
+        if not _valid_name(name, keyed[parent]):
+            class_name = (_class_name(module, path) or "layer").lstrip("_")
+            made_up = _fresh(taken[parent], _snake(class_name))
             if not _numbered_in(root, parent, name):
                 _report_renamed(mapper.report, path, name, made_up, module)
             name = made_up
@@ -528,11 +581,12 @@ def build_design(mapper: _Mapper) -> Design:
             class_name=_class_name(module, path),
             parent=group_ids.get(parent) if parent else None,
             group_id=f"g{index}",
+            sequential=sequential_style(module),
         )
         group_ids[path] = group.id
     for block in mapper.blocks:
         if block.wanted is not None and block.kind not in ("input", "output"):
-            block.name = block.wanted if _valid_name(block.wanted) else ""
+            block.name = block.wanted if _valid_name(block.wanted, keyed[block.scope]) else ""
         elif block.wanted is not None:
             block.name = _fresh(taken[""], block.wanted)
         if not block.name:
@@ -567,7 +621,10 @@ def _is_module_path(root: nn.Module, path: str) -> bool:
 def _numbered_in(root: nn.Module, scope: str, name: str) -> bool:
     """Whether ``name`` is a place in a container written as an ``nn.Sequential`` (which
     numbers its members as torch did)."""
-    return bool(scope) and name.isdigit() and _class_name(root.get_submodule(scope), scope) is None
+    if not scope or not name.isdigit():
+        return False
+    container = root.get_submodule(scope)
+    return _class_name(container, scope) is None or sequential_style(container) == "numbered"
 
 
 def _report_renamed(
@@ -606,12 +663,22 @@ def map_model(
 ) -> tuple[Design, ImportReport]:
     mapper = _Mapper(traced, root, input_shape, dtype)
     mapper.run()
+    _note_called_again(mapper)
     _check_called_once(mapper)
     design = build_design(mapper)
     _check_unused(root, mapper)
     if not mapper.report.unmapped:
         distinct_classes(design, mapper.report)
     return design, mapper.report
+
+
+def _note_called_again(mapper: _Mapper) -> None:
+    for became, calls in mapper.called_again.items():
+        paths, wheres = list(calls), sorted({where for where in calls.values() if where})
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        verb, them = ("is", "that call is") if len(paths) == 1 else ("are", "those calls are")
+        at = f" (at {', '.join(wheres)})" if wheres else ""
+        mapper.report.notes.append(f"{shown} {verb} called again{at}; {them} {became}")
 
 
 def _check_called_once(mapper: _Mapper) -> None:
@@ -643,23 +710,39 @@ def _is_leaf_path(mapper: _Mapper, path: str) -> bool:
 
 
 def _check_unused(root: nn.Module, mapper: _Mapper) -> None:
-    """Weights that no called module holds have no place in the design."""
-    used = set(mapper.called)
+    """Weights that no called module holds have no place in the design: one line for each
+    outermost module none of whose weights forward uses, in either mode (GoogLeNet's ``aux1``,
+    called only while training, is imported from the training-mode trace)."""
+    called = set(mapper.called)
     read = {
         str(node.target).rpartition(".")[0]
         for node in mapper.traced.module.graph.nodes
         if node.op == "get_attr"
     }
+    reported: list[str] = []
     for path, module in root.named_modules():
-        if any(path == u or path.startswith(u + ".") for u in used) or path in read:
+        if any(_within(path, outer) for outer in [*reported, *called]) or path in read:
             continue
-        if list(module.parameters(recurse=False)) or list(module.buffers(recurse=False)):
+        partly_used = any(place != path and _within(place, path) for place in called | read)
+        if partly_used:  # its unused members get a line each; here, its own weights only
+            holds = bool(list(module.parameters(recurse=False)) or list(module.buffers(False)))
+        else:
+            holds = bool(module.state_dict())
+            reported.append(path)
+        if holds:
             mapper.report.unmapped.append(
                 Unmapped(
-                    f"module {path or 'the model'} (class {type(module).__name__}) holds "
-                    "weights forward never uses",
+                    f"{f'module {path}' if path else 'the model'} "
+                    f"(class {type(module).__name__}) holds "
+                    "weights forward never uses (in eval mode, as imported)",
                     "",
-                    "they have no block, so their "
-                    "state_dict keys are missing: use them in forward or remove them",
+                    "they have no block, so their state_dict keys are missing: use them in "
+                    "forward, or remove them (forward uses them in neither mode; a head that runs "
+                    "only while training is imported from there)",
                 )
             )
+
+
+def _within(path: str, outer: str) -> bool:
+    """Whether ``path`` is ``outer`` or inside it (every path is inside the model's, "")."""
+    return not outer or path == outer or path.startswith(f"{outer}.")

@@ -26,13 +26,16 @@ class Unmapped:
     """``path/model.py:42``: the line of the model's code that calls it; "" when unknown."""
     advice: str
     """What to do about it."""
+    block: str = ""
+    """The id of the design's block it became (its Identity stand-in, or the block whose call
+    lost arguments); "" when none."""
 
     def line(self) -> str:
         place = f"{self.where}: " if self.where else ""
         return f"{place}{self.what}: {self.advice}"
 
     def to_dict(self) -> dict[str, str]:
-        return {"what": self.what, "where": self.where, "advice": self.advice}
+        return {"what": self.what, "where": self.where, "advice": self.advice, "block": self.block}
 
 
 @dataclass(slots=True)

@@ -60,7 +60,7 @@ class ShuffleNetLike(nn.Module):
 def test_chunks_a_shuffle_functional_pools_and_an_inplace_dropout() -> None:
     torch.manual_seed(0)
     rebuilt = _round_trip(ShuffleNetLike(), (2, 3, 16, 16))
-    assert type(rebuilt.unit).__name__ == "Shuffle"  # _Shuffle: class names start with a letter
+    assert type(rebuilt.unit).__name__ == "_Shuffle"  # a private class keeps its underscore
     assert "Dropout(p=0.2, inplace=True)" in str(rebuilt)
 
 

@@ -1,5 +1,7 @@
-"""Learned tensors: an ``nn.Parameter`` added to the input (a positional embedding) or
-prepended to it along the sequence (a class token), as a ViT or a GPT holds them."""
+"""Learned tensors: an ``nn.Parameter`` added to the input (a positional embedding),
+prepended to it along the sequence (a class token), as a ViT or a GPT holds them, or
+scaling or shifting it by a value per channel or per feature (ConvNeXt's layer scale, the
+weight and bias of a norm written with ``F.layer_norm``)."""
 
 from __future__ import annotations
 
@@ -12,13 +14,27 @@ from designer.graph.kinds.categories import MERGES
 from designer.graph.params import choice_param, int_param
 from designer.graph.shape_rules import Shape
 
-_MODES = ("add", "prepend")
+_PER_VALUE = {
+    f"{operation}_{over}": (operation, over)
+    for operation in ("scale", "shift")
+    for over in ("channels", "features")
+}
+"""Modes that hold one value per channel or per feature, broadcast, and multiply (scale) or add
+(shift) it: mode -> (operation, over)."""
+_MODES = ("add", "prepend", *_PER_VALUE)
+_INITS = {"zeros": "torch.zeros", "ones": "torch.ones", "randn": "torch.randn"}
 
 
 def _tensor_shape(params: Params, shape: Shape) -> Shape:
-    """The parameter's shape: one sample's worth to add, or ``count`` positions to prepend."""
+    """The parameter's shape: one sample's worth to add, ``count`` positions to prepend, or
+    (to scale or shift) one value per channel, dim 1, broadcast over the dims after it, or per
+    feature, the last dim."""
     if params["mode"] == "add":
         return (1, *shape[1:])
+    if params["mode"] in _PER_VALUE:
+        if _PER_VALUE[str(params["mode"])][1] == "features":
+            return (shape[-1],)
+        return (shape[1], *[1] * (len(shape) - 2))
     count = params["count"]
     assert isinstance(count, int)
     return (1, count, *shape[2:])
@@ -26,7 +42,7 @@ def _tensor_shape(params: Params, shape: Shape) -> Shape:
 
 def _learned_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     (shape,) = inputs
-    if params["mode"] == "add":
+    if params["mode"] != "prepend":
         return shape
     count = params["count"]
     assert isinstance(count, int)
@@ -39,9 +55,15 @@ def _learned_parameters(params: Params, inputs: Sequence[Shape], output: Shape) 
 
 def _learned_code(context: CodeContext) -> BlockCode:
     shape = _tensor_shape(context.params, context.shape)
-    init = "torch.randn" if context.params["init"] == "randn" else "torch.zeros"
+    init = _INITS[str(context.params["init"])]
     constructor = call("nn.Parameter", [call(init, [str(size) for size in shape])])
-    if context.params["mode"] == "add":
+    if _PER_VALUE.get(str(context.params["mode"]), ("",))[0] == "scale":
+        return BlockCode(
+            constructor=constructor,
+            call=lambda tensor, names: f"{tensor} * {names[0]}",
+            is_module=False,
+        )
+    if context.params["mode"] != "prepend":
         return BlockCode(
             constructor=constructor,
             call=lambda tensor, names: f"{names[0]} + {tensor}",
@@ -59,20 +81,27 @@ def _learned_code(context: CodeContext) -> BlockCode:
 def _learned_text(params: Params) -> str:
     if params["mode"] == "add":
         return f"+ learned ({params['init']})"
+    if params["mode"] in _PER_VALUE:
+        operation, over = _PER_VALUE[str(params["mode"])]
+        sign = "x" if operation == "scale" else "+"
+        return f"{sign} learned per {over[:-1]} ({params['init']})"
     return f"prepend {params['count']} learned"
 
 
 KINDS = (
     BlockKind(
         "learned_tensor", "learned tensor", MERGES.name,
-        "an nn.Parameter added to the input (positional embedding) or prepended along dim 1 "
-        "(class token)",
+        "an nn.Parameter added to the input (positional embedding), prepended along dim 1 "
+        "(class token), or a value per channel or feature that scales (layer scale) or shifts it",
         (
             choice_param("mode", "add", _MODES,
                          "add: one per position (positional embedding); prepend: new positions "
-                         "before the sequence (class token)"),
+                         "before the sequence (class token); scale_*, shift_*: multiply or add "
+                         "one value per channel (dim 1, the same at every position after it) "
+                         "or per feature (the last dim): a layer scale, a norm's weight and "
+                         "bias"),
             int_param("count", 1, "positions to prepend (prepend mode)", 1, 4096),
-            choice_param("init", "zeros", ("zeros", "randn"), "initial values"),
+            choice_param("init", "zeros", tuple(_INITS), "initial values"),
         ),
         _learned_shape, _learned_parameters, _learned_code, _learned_text,
         ranks=Ranks(2, None, "2-d or more (N x ...)"), custom_call=always,
