@@ -22,6 +22,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from designer.gui.app import make_application
+from designer.gui.import_dialog import ImportDialog
 from designer.gui.main_window import MainWindow
 from designer.gui.recovery import RecoveryStore
 from designer.gui.torch_loader import TorchLoader
@@ -147,6 +148,55 @@ def _zoom_in_group(window: MainWindow, group_name: str, block_name: str, scale: 
     window.view.centerOn(window.scene.blocks[block.id].sceneBoundingRect().center())
 
 
+EXAMPLE_MODEL = ("resnet_like.py:ResNetLike", '{"num_classes": 10}', "1,3,32,32")
+"""The shipped model file to import, its arguments and input shape."""
+
+
+def _fill_import(window: MainWindow, source: str, arguments: str, shape: str) -> ImportDialog:
+    dialog = window.importer.show_dialog()
+    dialog.source.setText(source)
+    dialog.arguments.setText(arguments)
+    dialog.input_shape.setText(shape)
+    return dialog
+
+
+def _import_example(app: QApplication, window: MainWindow) -> None:
+    """Import the shipped model file through File > Import Model's dialog, as a person would."""
+    name, arguments, shape = EXAMPLE_MODEL
+    dialog = _fill_import(window, str(examples_dir() / "models" / name), arguments, shape)
+    if not dialog.start():
+        raise SystemExit(f"the import didn't start: {dialog.failure.text()}")
+    _wait(app, lambda: not dialog.runner.running, "the import", 300)
+    if dialog.isVisible():
+        raise SystemExit(f"the import failed: {dialog.failure.text()}")
+    _wait(app, lambda: window.model_docks.live.analysis is not None, "the imported model")
+    _show_tab(window, "import_report")
+
+
+def _dialog_shots(app: QApplication, workdir: Path, out_dir: Path) -> None:
+    """The import dialog on its own: mid-import, and with a model whose constructor fails."""
+    settings = QSettings(str(workdir / "import-dialog.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, RecoveryStore(workdir / "recovery-import-dialog"))
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    name, _, shape = EXAMPLE_MODEL
+    source = str(examples_dir() / "models" / name)
+    dialog = _fill_import(window, source, '{"num_classes": 10, "depth": 18}', shape)
+    if not dialog.start():
+        raise SystemExit(f"the import didn't start: {dialog.failure.text()}")
+    _wait(app, lambda: dialog.runner.elapsed() > 1.5, "the import to run a while")
+    for shot, ready in (("import_dialog_running", True), ("import_dialog_error", False)):
+        if not ready:
+            _wait(app, lambda: not dialog.runner.running, "the import", 300)
+        _settle(app)
+        out = out_dir / f"{shot}.png"
+        if not dialog.grab().save(str(out)):
+            raise SystemExit(f"could not write {out}")
+        log.info("wrote %s", out)
+    dialog.reject()
+    window.close()
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
@@ -245,6 +295,14 @@ def main() -> int:
             out_dir / "shape_error.png",
             lambda window: _select(window, "dec_blocks"),
         )
+        _shot(
+            app,
+            workdir,
+            examples / "lenet5.json",
+            out_dir / "import_resnet_like.png",
+            lambda window: (_hide_palettes(window), _import_example(app, window)),
+        )
+        _dialog_shots(app, workdir, out_dir)
     return 0
 
 

@@ -145,6 +145,16 @@ class FileController(QObject):
     def open_example(self, path: Path) -> bool:
         return self._replace_asking(path, as_copy=True)
 
+    def open_imported(self, design: Design, name: str) -> bool:
+        """Open a design just imported, untitled and named after the model; asks about unsaved
+        changes first, and a Cancel there keeps the open design as it is."""
+        if not self.maybe_save():
+            return False
+        self.untitled_name, self.copied_from = name, None
+        self.document.replace(design, None)
+        self.message(f"Imported {name}")
+        return True
+
     def _replace_asking(self, path: Path, as_copy: bool) -> bool:
         design = self._read(path)
         if design is None or not self.maybe_save():

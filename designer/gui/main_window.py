@@ -24,11 +24,11 @@ from designer.graph.edit_plans import (
     copy_fragment,
     delete_plan,
     group_plan,
-    layout_plan,
     paste_plan,
     pasted_ids,
 )
 from designer.graph.edits import Ungroup
+from designer.graph.layout.collapsed_layout import layout_edits
 from designer.graph.layout.geometry import Rect
 from designer.gui.canvas import mime
 from designer.gui.canvas.scene import PLACEMENT_FOOTPRINT, DesignScene
@@ -37,6 +37,7 @@ from designer.gui.diagram import DiagramError, write_diagram
 from designer.gui.docks import add_dock
 from designer.gui.document import DesignDocument
 from designer.gui.file_controller import FileController
+from designer.gui.import_controller import ImportController
 from designer.gui.inspector import Inspector
 from designer.gui.listener_alert import ListenerAlert
 from designer.gui.model_docks import ModelDocks
@@ -81,6 +82,12 @@ class MainWindow(QMainWindow):
         }
         self.model_docks = ModelDocks(self, self.document, self.scene, settings, self.show_message)
         self.docks.update(self.model_docks.docks)
+        self.importer = ImportController(self, self.files, self.scene, self.view, self.show_message)
+        self.docks["import_report"] = self.importer.dock
+        self.tabifyDockWidget(self.docks["benchmark"], self.importer.dock)
+        # torch is loaded once the window's own model is built: time to warm an import worker
+        self.model_docks.live.updated.connect(self.importer.warm_up_soon)
+        self.model_docks.live.unavailable.connect(self.importer.warm_up_soon)
         self.shape_status = QLabel()
         self.statusBar().addPermanentWidget(self.shape_status)
         self.actions_by_name: dict[str, QAction] = {}
@@ -131,6 +138,7 @@ class MainWindow(QMainWindow):
         files = self.files
         self._action("new", "&New", files.new, keys.New, icons.SP_FileIcon)
         self._action("open", "&Open…", files.open, keys.Open, icons.SP_DialogOpenButton)
+        self._action("import_model", "&Import Model…", self.importer.show_dialog, "Ctrl+I")
         self._action("save", "&Save", files.save, keys.Save, icons.SP_DialogSaveButton)
         self._action("save_as", "Save &As…", files.save_as, keys.SaveAs)
         self._action("export_diagram", "Export &Diagram…", self.export_diagram)
@@ -174,7 +182,7 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         named = self.actions_by_name
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addActions([named["new"], named["open"]])
+        file_menu.addActions([named["new"], named["open"], named["import_model"]])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.examples_menu = file_menu.addMenu("&Examples")
@@ -362,7 +370,8 @@ class MainWindow(QMainWindow):
         self.scene.try_edit("Ungroup", [Ungroup(group_id) for group_id in groups])
 
     def auto_layout(self) -> None:
-        plan = layout_plan(self.document.design)
+        """Lay the design out as it shows: a collapsed group takes the room of its box."""
+        plan = layout_edits(self.document.design, self.scene.collapsed_boxes())
         if plan:
             self.scene.try_edit("Auto-layout", plan)
         self.view.fit()
@@ -409,6 +418,7 @@ class MainWindow(QMainWindow):
             self.files.recovery.close()
         self.scene.selectionChanged.disconnect(self._selection_changed)
         self.model_docks.close()
+        self.importer.close()
         event.accept()
 
     def open_initial(self, path: Path | None, fallback: Path | None) -> None:

@@ -240,7 +240,7 @@ def test_a_compile_error_shows_and_undo_brings_the_model_back(
     start(window, qtbot)
     decoder = next(g for g in design.groups.values() if g.name == "decoder")
     window.document.edit("Set class", [SetGroupClass(decoder.id, "MyEncoder")])
-    message = "two different sub-modules are both of class MyEncoder"
+    message = "sub-modules of class MyEncoder are built differently"
     qtbot.waitUntil(lambda: message in panel.totals.text(), timeout=MODEL_TIMEOUT_MS)
     assert message in code.status.text() and "Traceback" not in code.status.text()
     assert docks.live.analysis is None

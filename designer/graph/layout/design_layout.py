@@ -9,6 +9,7 @@ size with its frame's margins, so a group's frame never takes in a block that is
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from designer.graph.design import Design
 from designer.graph.fileformat import natural_key
@@ -25,9 +26,13 @@ _GROUP_KEY = "\0group\0"
 _OUTSIDE = "\0outside\0"
 
 
-def layered_positions(design: Design) -> dict[str, tuple[float, float]]:
-    """A top-left position for every block."""
-    scopes = _Scopes(design)
+def layered_positions(
+    design: Design, collapsed: Mapping[str, tuple[float, float]] | None = None
+) -> dict[str, tuple[float, float]]:
+    """A top-left position for every block. ``collapsed``: the groups shown collapsed, each
+    with its box's (width, height); such a group takes that room in its parent, and its own
+    blocks are laid out from the box's top-left, where they show when it is expanded."""
+    scopes = _Scopes(design, collapsed or {})
     positions: dict[str, tuple[float, float]] = {}
     drawing = _wrapped(scopes.arrange(None))
     scopes.place(None, drawing, (0.0, 0.0), positions)
@@ -43,8 +48,9 @@ def lacks_positions(design: Design) -> bool:
 class _Scopes:
     """The design seen one group at a time: each scope's units (its blocks, its sub-groups)."""
 
-    def __init__(self, design: Design) -> None:
+    def __init__(self, design: Design, collapsed: Mapping[str, tuple[float, float]]) -> None:
         self.design = design
+        self.collapsed = collapsed
         self.blocks: dict[str | None, list[str]] = {}
         self.groups: dict[str | None, list[str]] = {}
         for block_id in sorted(design.blocks, key=natural_key):
@@ -70,8 +76,8 @@ class _Scopes:
     def arrange(self, scope: str | None) -> Drawing:
         sizes: dict[str, tuple[float, float]] = {}
         for group_id in self.groups.get(scope, []):
-            inner = self.arrange(group_id)
-            sizes[_GROUP_KEY + group_id] = (
+            inner = self.arrange(group_id)  # a collapsed group's blocks are placed by it too
+            sizes[_GROUP_KEY + group_id] = self.collapsed.get(group_id) or (
                 inner.width + 2 * GROUP_MARGIN,
                 inner.height + 2 * GROUP_MARGIN + GROUP_HEADER,
             )

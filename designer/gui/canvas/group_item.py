@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneMouseEvent,
@@ -29,6 +29,9 @@ _TITLE_LEFT = _TOGGLE.right() + 4
 _TITLE_TALLEST = round(style.GROUP_HEADER + style.GROUP_MARGIN) - 6
 """A title drawn large when zoomed out keeps to the room above the members (and inside a
 collapsed box): the header and the margin."""
+_TITLE_RIGHT_ROOM = 12.0
+COLLAPSED_MAX_WIDTH = 2 * style.COLLAPSED_WIDTH
+"""A collapsed box widens to its title up to this; a longer title shows its class alone."""
 
 
 class GroupItem(QGraphicsItem):
@@ -42,13 +45,27 @@ class GroupItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # frames blit it
         self._rect = QRectF(0, 0, style.COLLAPSED_WIDTH, style.COLLAPSED_HEIGHT)
         self._drag_from: QPointF | None = None
+        self._collapsed_width = style.COLLAPSED_WIDTH
 
     def title(self) -> str:
-        kind = self.record.class_name or "auto"
-        return f"{self.record.name}: {kind}"
+        return group_title(self.record)
+
+    def collapsed_size(self) -> tuple[float, float]:
+        """The collapsed box: wide enough for the title, within ``COLLAPSED_MAX_WIDTH``."""
+        return self._collapsed_width, style.COLLAPSED_HEIGHT
+
+    def shown_title(self, width: float) -> str:
+        """The title as it fits ``width``: whole, else the class alone, else elided."""
+        metrics = QFontMetricsF(_header_font())
+        title = self.title()
+        if metrics.horizontalAdvance(title) <= width:
+            return title
+        short = self.record.class_name or title
+        return metrics.elidedText(short, Qt.TextElideMode.ElideRight, width)
 
     def set_group(self, group: Group) -> None:
         self.record = group
+        self._collapsed_width = collapsed_size(group)[0]
         self.setToolTip(
             f"group {group.name!r} becomes the sub-module self.{group.name}"
             + (f" of class {group.class_name}" if group.class_name else "")
@@ -107,8 +124,13 @@ class GroupItem(QGraphicsItem):
             return
         painter.setPen(style.GROUP_BORDER)
         painter.setFont(_header_font())
-        header = QRectF(toggle.right() + 4, self._rect.top() + 3, self._rect.width() - 30, 18)
-        painter.drawText(header, Qt.AlignmentFlag.AlignLeft, self.title())
+        header = QRectF(
+            toggle.right() + 4,
+            self._rect.top() + 3,
+            self._rect.width() - _TITLE_LEFT - _TITLE_RIGHT_ROOM / 2,
+            18,
+        )
+        painter.drawText(header, Qt.AlignmentFlag.AlignLeft, self.shown_title(header.width()))
 
     def title_label(self, scale: float) -> ScaledLabel | None:
         """The group's name (its class goes first) as drawn at ``scale`` below
@@ -149,6 +171,17 @@ class GroupItem(QGraphicsItem):
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         super().mouseReleaseEvent(event)  # the scene's release commits the moves
         self._drag_from = None
+
+
+def group_title(group: Group) -> str:
+    return f"{group.name}: {group.class_name or 'auto'}"
+
+
+def collapsed_size(group: Group) -> tuple[float, float]:
+    """A collapsed group's box: wide enough for its title, within ``COLLAPSED_MAX_WIDTH``."""
+    title_width = QFontMetricsF(_header_font()).horizontalAdvance(group_title(group))
+    width = max(style.COLLAPSED_WIDTH, _TITLE_LEFT + title_width + _TITLE_RIGHT_ROOM)
+    return min(COLLAPSED_MAX_WIDTH, float(round(width))), style.COLLAPSED_HEIGHT
 
 
 def _triangle(box: QRectF, collapsed: bool) -> QPolygonF:

@@ -35,6 +35,7 @@ from designer.graph.events import (
     GroupChanged,
     GroupRemoved,
 )
+from designer.graph.layout.collapsed_layout import layout_edits
 from designer.graph.model import OUTPUT_PORT
 from designer.graph.placement import Footprint
 from designer.gui.canvas import mime, style
@@ -70,6 +71,9 @@ class DesignScene(QGraphicsScene):
         self.edges: dict[Edge, EdgeItem] = {}
         self.groups: dict[str, GroupItem] = {}
         self._collapsed: set[str] = set()
+        self._twins: dict[tuple[str, str, str], Edge] = {}
+        """Edges from one output into one collapsed group, by (source, port, group): the one
+        shown (the others would be drawn on its very line, where no label could go)."""
         self._syncing = False
         self._shown_report: ShapeReport | None = None
         self._anything_hidden = False
@@ -102,6 +106,7 @@ class DesignScene(QGraphicsScene):
             self.clear()
             self.blocks, self.edges, self.groups = {}, {}, {}
             self._collapsed = set()
+            self._twins = {}
             self._anything_hidden = False
             self._wire = None
             self._pending_moves = set()
@@ -170,9 +175,13 @@ class DesignScene(QGraphicsScene):
             self._add_edge_item(change.edge)
             if self._collapsed:
                 self._set_edge_visibility(change.edge, self.edges[change.edge])
+                if not self.edges[change.edge].isVisible():
+                    self.wiring.remove(change.edge)
         elif isinstance(change, EdgeRemoved):
             self.removeItem(self.edges.pop(change.edge))
             self.wiring.remove(change.edge)
+            if change.edge in self._twins.values():  # a twin it hid shows in its place
+                QTimer.singleShot(0, self, self._show_twins)
         elif isinstance(change, GroupAdded):
             self._add_group_item(change.group.id)
         elif isinstance(change, GroupRemoved):
@@ -344,26 +353,20 @@ class DesignScene(QGraphicsScene):
             rect = rect.united(QRectF(pos.x(), pos.y(), style.BLOCK_WIDTH, style.BLOCK_HEIGHT))
         for inner in groups:
             rect = rect.united(self._expanded_frame(inner))
+        width, height = self.groups[group_id].collapsed_size()
         if rect.isNull():
-            rect = QRectF(0, 0, style.COLLAPSED_WIDTH, style.COLLAPSED_HEIGHT)
+            rect = QRectF(0, 0, width, height)
         margin = style.GROUP_MARGIN
         rect = rect.adjusted(-margin, -margin - style.GROUP_HEADER, margin, margin)
         if group_id in self._collapsed:
-            rect = QRectF(
-                rect.topLeft(),
-                QPointF(rect.left() + style.COLLAPSED_WIDTH, rect.top() + style.COLLAPSED_HEIGHT),
-            )
+            rect = QRectF(rect.left(), rect.top(), width, height)
         return rect
 
     def _expanded_frame(self, group_id: str) -> QRectF:
         if group_id in self._collapsed:
-            return QRectF(
-                self.groups[group_id].frame().topLeft(),
-                QPointF(
-                    self.groups[group_id].frame().left() + style.COLLAPSED_WIDTH,
-                    self.groups[group_id].frame().top() + style.COLLAPSED_HEIGHT,
-                ),
-            )
+            width, height = self.groups[group_id].collapsed_size()
+            frame = self.groups[group_id].frame()
+            return QRectF(frame.left(), frame.top(), width, height)
         return self.groups[group_id].frame()
 
     def show_ports(self, shown: bool) -> None:
@@ -378,20 +381,64 @@ class DesignScene(QGraphicsScene):
 
     def toggle_collapsed(self, group_id: str) -> None:
         if group_id in self._collapsed:
-            self._collapsed.discard(group_id)
+            self.expand([group_id])
         else:
-            self._collapsed.add(group_id)
+            self.set_collapsed([group_id], True)
+
+    def set_collapsed(self, group_ids: Iterable[str], collapsed: bool) -> None:
+        """Collapse (or expand) these groups, then route every edge once: collapsing a
+        model's hundred blocks one by one would route them all a hundred times."""
+        changed = [g for g in group_ids if (g in self._collapsed) != collapsed]
+        if not changed:
+            return
+        if collapsed:
+            self._collapsed.update(changed)
             self._anything_hidden = True
-        self.groups[group_id].collapsed = group_id in self._collapsed
+        else:
+            self._collapsed.difference_update(changed)
+        for group_id in changed:
+            self.groups[group_id].collapsed = collapsed
         self._refresh_visibility()
-        self._refresh_groups_of([group_id])
+        self._refresh_groups_of(changed)
         self._reset_wiring()
+
+    def expand(self, group_ids: Sequence[str]) -> None:
+        """Expand these groups; where one now covers a neighbour, lay the design out again as
+        it shows (one undoable step) so that it makes room instead."""
+        self.set_collapsed(group_ids, False)
+        if any(self._covers_neighbours(group_id) for group_id in group_ids):
+            names = ", ".join(self.design.group(g).name for g in group_ids)
+            self.try_edit(f"Expand {names}", layout_edits(self.design, self.collapsed_boxes()))
+            self.placed.emit(self.groups[group_ids[-1]].frame())
+
+    def collapsed_boxes(self) -> dict[str, tuple[float, float]]:
+        """Each collapsed group's box (width, height): what Auto-Layout gives it room for."""
+        return {group_id: self.groups[group_id].collapsed_size() for group_id in self._collapsed}
+
+    def _covers_neighbours(self, group_id: str) -> bool:
+        """Whether the group's frame, or an enclosing one, covers a block or a frame shown
+        beside it (not inside it, not around it)."""
+        design = self.design
+        paths = {g: {p.id for p in design.group_path(g)} for g in design.groups}
+        for frame_id in paths[group_id]:
+            frame = self.groups[frame_id].frame().adjusted(1, 1, -1, -1)
+            for block_id, item in self.blocks.items():
+                group = design.block(block_id).group
+                inside = group is not None and frame_id in paths[group]
+                if item.isVisible() and not inside and frame.intersects(_box(item)):
+                    return True
+            for other_id, other in self.groups.items():
+                related = other_id in paths[frame_id] or frame_id in paths[other_id]
+                if other.isVisible() and not related and frame.intersects(other.frame()):
+                    return True
+        return False
 
     def is_collapsed(self, group_id: str) -> bool:
         return group_id in self._collapsed
 
     def _refresh_visibility(self) -> None:
         """Hide what collapsed groups hold; O(design), so only when collapsing changes."""
+        self._twins = {}
         if not self._collapsed and not self._anything_hidden:
             return
         self._anything_hidden = bool(self._collapsed)
@@ -405,10 +452,19 @@ class DesignScene(QGraphicsScene):
             self._set_edge_visibility(edge, edge_item)
 
     def _set_edge_visibility(self, edge: Edge, item: EdgeItem) -> None:
-        """An edge inside one collapsed group is hidden; one crossing its frame stays."""
+        """An edge inside one collapsed group is hidden; one crossing its frame stays, unless
+        an edge from the same output into the same group already shows (``_twins``)."""
         source = self._collapsed_ancestor(self.design.block(edge.source).group)
         target = self._collapsed_ancestor(self.design.block(edge.target).group)
-        item.setVisible(source is None or source != target)
+        shown = source is None or source != target
+        if shown and target is not None:
+            shown = self._twins.setdefault((edge.source, edge.source_port, target), edge) == edge
+        item.setVisible(shown)
+
+    def _show_twins(self) -> None:
+        """The shown one of some twin edges went: show another, and route the edges again."""
+        self._refresh_visibility()
+        self._reset_wiring()
 
     # --- moving ------------------------------------------------------------------------------
 
