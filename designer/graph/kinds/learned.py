@@ -91,15 +91,12 @@ def _learned_text(params: Params) -> str:
 KINDS = (
     BlockKind(
         "learned_tensor", "learned tensor", MERGES.name,
-        "an nn.Parameter added to the input (positional embedding), prepended along dim 1 "
-        "(class token), or a value per channel or feature that scales (layer scale) or shifts it",
+        "an nn.Parameter added (positional embedding) or prepended (class token), or a "
+        "per-channel or per-feature scale (layer scale) or shift",
         (
             choice_param("mode", "add", _MODES,
-                         "add: one per position (positional embedding); prepend: new positions "
-                         "before the sequence (class token); scale_*, shift_*: multiply or add "
-                         "one value per channel (dim 1, the same at every position after it) "
-                         "or per feature (the last dim): a layer scale, a norm's weight and "
-                         "bias"),
+                         "add: per position; prepend: before dim 1; scale_/shift_: times/plus "
+                         "per channel or feature"),
             int_param("count", 1, "positions to prepend (prepend mode)", 1, 4096),
             choice_param("init", "zeros", tuple(_INITS), "initial values"),
         ),
