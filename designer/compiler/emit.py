@@ -645,7 +645,13 @@ def _value_names(
             if value in streamed:
                 names[value] = main
             elif uses[value] or len(item.outputs) == 1:
-                names[value] = values.create(_value_name(design, value))
+                # a group's result is named after the group (downsample), not its last block
+                wanted = (
+                    design.groups[item.id].name
+                    if item.is_group and len(item.outputs) == 1
+                    else _value_name(design, value)
+                )
+                names[value] = values.create(wanted)
             else:
                 names[value] = "_"
     return names
