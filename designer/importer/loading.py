@@ -66,6 +66,8 @@ def parse_kwargs(text: str | None) -> dict[str, Any]:
         value = strict_json(text)
     except (LiteralValueError, ValueError) as error:
         raise ImportFailedError(f"--args is not literal JSON: {error}") from None
+    except RecursionError:
+        raise ImportFailedError("--args is nested too deeply to be read") from None
     if not isinstance(value, dict):
         raise ImportFailedError(
             f'--args must be a JSON object of keyword arguments ({{"in_c": 1}}), got a '
@@ -77,7 +79,7 @@ def parse_kwargs(text: str | None) -> dict[str, Any]:
 def parse_input_shape(text: str) -> tuple[int, ...]:
     """``--input-shape 1,3,32,32``: sizes of at least 1, batch first."""
     parts = [part.strip() for part in text.split(",")]
-    if not all(part.isdigit() and int(part) >= 1 for part in parts):
+    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
         raise ImportFailedError(
             f"--input-shape must be sizes of at least 1 separated by commas (1,3,32,32), got "
             f"{text!r}"

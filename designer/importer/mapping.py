@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from designer.compiler.emit import MODULE_NAMES
 from designer.graph import Design
 from designer.graph.activations import ACTIVATIONS_BY_KEY
 from designer.graph.catalogue import block_kind
@@ -523,9 +524,15 @@ def sequential_style(module: nn.Module) -> str | None:
     compiler's own choice) and for anything else."""
     if not isinstance(module, nn.Sequential):
         return None
-    if not all(name.isdigit() for name, _ in module.named_children()):
+    if not _numbered(module):  # names, or numbers out of order or with gaps: kept as keys
         return "named"
     return None if type(module) is nn.Sequential else "numbered"
+
+
+def _numbered(module: nn.Module) -> bool:
+    """Whether its children are named 0, 1, 2... in order, as a written nn.Sequential's are."""
+    names = [name for name, _ in module.named_children()]
+    return names == [str(index) for index in range(len(names))]
 
 
 def _class_name(module: nn.Module, path: str) -> str | None:
@@ -534,8 +541,7 @@ def _class_name(module: nn.Module, path: str) -> str | None:
     names (an ``nn.ModuleDict``) becomes a class named after its attribute (``features`` ->
     ``Features``), so that they keep them, and with them the ``state_dict`` keys; any other
     module keeps its class's name (a private one with one leading underscore)."""
-    numbered = all(name.isdigit() for name, _ in module.named_children())
-    if type(module) is nn.Sequential or (type(module) in _CONTAINERS and numbered):
+    if type(module) is nn.Sequential or (type(module) in _CONTAINERS and _numbered(module)):
         return None
     if type(module) in _CONTAINERS:
         parts = re.split(r"[^A-Za-z0-9]+", path.rpartition(".")[2])
@@ -543,6 +549,25 @@ def _class_name(module: nn.Module, path: str) -> str | None:
         return name if name[:1].isalpha() else f"Layers{name}"
     name = type(module).__name__
     return f"_{name.lstrip('_')}" if name.startswith("_") else name
+
+
+def _free_class_name(mapper: _Mapper, design: Design, module: nn.Module, path: str) -> str | None:
+    """The group's class, unless it is a name the generated module needs for itself (the model's
+    own, as when a model ``Net`` holds another file's ``Net``, or ``nn``, ``F``...): then the
+    first of ``Net2``, ``Net3``... that no class of the model has, and a note says so."""
+    wanted = _class_name(module, path)
+    if wanted is None or (wanted != design.class_name and wanted not in MODULE_NAMES):
+        return wanted
+    classes = {type(inner).__name__ for inner in mapper.root.modules()}
+    number = 2
+    while f"{wanted}{number}" in classes:
+        number += 1
+    renamed = f"{wanted}{number}"
+    mapper.report.notes.append(
+        f"module {path} is of class {wanted}, a name the generated module needs for itself "
+        f"(the model's own, or one it imports or defines): its class is written as {renamed}"
+    )
+    return renamed
 
 
 def _scopes(blocks: Iterable[_Block]) -> list[str]:
@@ -578,7 +603,7 @@ def build_design(mapper: _Mapper) -> Design:
             name = made_up
         group = design.add_group(
             name,
-            class_name=_class_name(module, path),
+            class_name=_free_class_name(mapper, design, module, path),
             parent=group_ids.get(parent) if parent else None,
             group_id=f"g{index}",
             sequential=sequential_style(module),
@@ -737,8 +762,8 @@ def _check_unused(root: nn.Module, mapper: _Mapper) -> None:
                     "weights forward never uses (in eval mode, as imported)",
                     "",
                     "they have no block, so their state_dict keys are missing: use them in "
-                    "forward, or remove them (forward uses them in neither mode; a head that runs "
-                    "only while training is imported from there)",
+                    "forward, or remove them (a head that only training mode calls is imported "
+                    "from there where both modes compute the outputs alike)",
                 )
             )
 

@@ -298,6 +298,10 @@ def _constructor_keywords(module: nn.Module) -> dict[str, Any]:
         value = getattr(module, name)
         if isinstance(value, list):
             value = tuple(value)
+        if isinstance(parameter.default, bool) and (value is None or torch.is_tensor(value)):
+            value = value is not None  # bias=True keeps a tensor in .bias, bias=False None
+        elif torch.is_tensor(value):
+            raise UnmappableError(f"its argument {name} can't be read back: it holds a tensor")
         if parameter.default is not inspect.Parameter.empty and value == parameter.default:
             continue
         found[name] = value

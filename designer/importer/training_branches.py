@@ -29,8 +29,9 @@ def training_branches(
     trained: fx.GraphModule, evaluated: fx.GraphModule, root: nn.Module
 ) -> TrainingBranches | None:
     """The training-mode graph cut to eval mode's outputs, where training mode calls modules
-    eval mode never does and eval mode's outputs are module calls training mode makes once
-    too; None otherwise (nothing to gain, or no sure way to match the outputs)."""
+    eval mode never does, eval mode's outputs are module calls training mode makes once too,
+    and what leads to them is the same in both modes; None otherwise (nothing to gain, or the
+    outputs can't be matched, or training mode computes them otherwise)."""
     extra = _called(trained) - _called(evaluated)
     if not extra:
         return None
@@ -50,8 +51,35 @@ def training_branches(
         if value not in matched and not value.users and value.op == "call_function":
             trained.graph.erase_node(value)
     trained.graph.lint()
+    if _computation(trained.graph) != _computation(evaluated.graph):
+        return None  # training mode computes the outputs otherwise too: eval mode's stands
     trained.recompile()
     return TrainingBranches(trained, tuple(_owners(extra, root)))
+
+
+def _computation(graph: fx.Graph) -> list[tuple[object, ...]]:
+    """The steps that lead to the output, each with its inputs as places in this list: equal
+    for two graphs that compute their outputs alike, whatever else they compute."""
+    needed: set[fx.Node] = set()
+    waiting = [node for node in graph.nodes if node.op in ("output", "placeholder")]
+    while waiting:
+        node = waiting.pop()
+        if node not in needed:
+            needed.add(node)
+            waiting += node.all_input_nodes
+    place: dict[fx.Node, int] = {}
+    steps: list[tuple[object, ...]] = []
+
+    def local(value: fx.node.Argument) -> fx.node.Argument:
+        return f"%{place[value]}" if isinstance(value, fx.Node) else value
+
+    for node in graph.nodes:
+        if node in needed:
+            place[node] = len(steps)
+            args = fx.node.map_aggregate(node.args, local)
+            kwargs = fx.node.map_aggregate(node.kwargs, local)
+            steps.append((node.op, str(node.target), repr(args), repr(kwargs)))
+    return steps
 
 
 def _called(graph_module: fx.GraphModule) -> set[str]:

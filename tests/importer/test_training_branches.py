@@ -62,3 +62,30 @@ class Plain(nn.Module):
 def test_a_model_without_one_imports_from_its_eval_mode_trace() -> None:
     _, report = model_to_design(Plain().eval(), (1, 3, 8, 8))
     assert report.clean and not any("training mode" in note for note in report.notes)
+
+
+class TrainsOtherwise(nn.Module):
+    """Training mode applies a ReLU on the way to the output that eval mode doesn't."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Linear(4, 4)
+        self.fc = nn.Linear(4, 2)
+        self.aux = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        x = self.body(x)
+        if self.training:
+            x = torch.relu(x)
+            return self.fc(x), self.aux(x)
+        return self.fc(x)
+
+
+def test_where_training_mode_computes_the_outputs_otherwise_eval_mode_stands() -> None:
+    original = TrainsOtherwise().eval()
+    design, report = model_to_design(original, (2, 4))
+    (unused,) = report.unmapped
+    assert unused.what.startswith("module aux (class Linear) holds weights forward never uses")
+    assert not any("training mode" in note for note in report.notes[:-1])
+    assert {block.kind for block in design.blocks.values()} >= {"linear"}
+    assert "relu" not in {block.kind for block in design.blocks.values()}

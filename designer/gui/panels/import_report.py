@@ -39,9 +39,14 @@ class ImportReportPanel(QWidget):
         self.tree.clear()
         count = len(report.unmapped)
         if count:
+            standing_in = sum(bool(unmapped.block) for unmapped in report.unmapped)
             self.summary.setText(
-                f"{source}: {count} operation{'s' if count != 1 else ''} couldn't be mapped; "
-                "each is stood in for by an Identity block (click one to select it)."
+                f"{source}: {count} thing{'s' if count != 1 else ''} couldn't be mapped"
+                + (
+                    f"; {standing_in} stood in for by a block (click one to select it)."
+                    if standing_in
+                    else "."
+                )
             )
         else:
             self.summary.setText(f"{source}: every operation was mapped.")
