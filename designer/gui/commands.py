@@ -6,7 +6,7 @@ stack), which is why the first ``redo`` Qt calls on push does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtGui import QUndoCommand
 
@@ -22,6 +22,9 @@ class EditCommand(QUndoCommand):
         self._design = design
         self.edits = list(edits)
         self._applied = False
+        self.view_after_undo: Callable[[], None] | None = None
+        """What the view puts back with the edits (the collapsed group an expand opened)."""
+        self.view_after_redo: Callable[[], None] | None = None
 
     def apply_first(self) -> None:
         """Apply the edits once, all or none; raises the ``DesignError`` of a refused one."""
@@ -33,9 +36,13 @@ class EditCommand(QUndoCommand):
             self._applied = False  # the push after apply_first: already done
             return
         apply_all(self._design, self.edits)
+        if self.view_after_redo is not None:
+            self.view_after_redo()
 
     def undo(self) -> None:
         undo_all(self._design, self.edits)
+        if self.view_after_undo is not None:
+            self.view_after_undo()
 
     def id(self) -> int:
         if len(self.edits) == 1 and isinstance(self.edits[0], SetParam):

@@ -473,6 +473,10 @@ def test_auto_layout_keeps_collapsed_groups_folded_and_expanding_makes_room(
     assert not shown_overlaps(window), "the expanded group spreads over its neighbours"
     stack = window.document.undo_stack
     assert stack.count() == top + 1 and stack.text(top).startswith("Expand block0_0")
+    stack.undo()  # the blocks go back to where the folded group had room: it folds again
+    assert scene.is_collapsed(deep[0]) and not shown_overlaps(window)
+    stack.redo()
+    assert not scene.is_collapsed(deep[0]) and not shown_overlaps(window)
     scene.toggle_collapsed(deep[0])
     scene.toggle_collapsed(deep[0])  # room was made: expanding again moves nothing
     assert stack.count() == top + 1

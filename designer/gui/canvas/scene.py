@@ -43,6 +43,7 @@ from designer.gui.canvas.block_item import BlockItem, PortItem
 from designer.gui.canvas.edge_item import EdgeItem
 from designer.gui.canvas.group_item import GroupItem
 from designer.gui.canvas.wiring import Wiring
+from designer.gui.commands import EditCommand
 from designer.gui.document import DesignDocument
 
 log = logging.getLogger(__name__)
@@ -408,8 +409,16 @@ class DesignScene(QGraphicsScene):
         self.set_collapsed(group_ids, False)
         if any(self._covers_neighbours(group_id) for group_id in group_ids):
             names = ", ".join(self.design.group(g).name for g in group_ids)
-            self.try_edit(f"Expand {names}", layout_edits(self.design, self.collapsed_boxes()))
+            edits = layout_edits(self.design, self.collapsed_boxes())
+            command = self.try_edit(f"Expand {names}", edits)
+            if isinstance(command, EditCommand):  # undo puts the blocks back, folded again
+                opened = list(group_ids)
+                command.view_after_undo = lambda: self._set_collapsed_present(opened, True)
+                command.view_after_redo = lambda: self._set_collapsed_present(opened, False)
             self.placed.emit(self.groups[group_ids[-1]].frame())
+
+    def _set_collapsed_present(self, group_ids: Sequence[str], collapsed: bool) -> None:
+        self.set_collapsed([g for g in group_ids if g in self.groups], collapsed)
 
     def collapsed_boxes(self) -> dict[str, tuple[float, float]]:
         """Each collapsed group's box (width, height): what Auto-Layout gives it room for."""
