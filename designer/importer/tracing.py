@@ -8,6 +8,7 @@ operations reach the graph one by one and its module path survives in each node'
 
 from __future__ import annotations
 
+import keyword
 import re
 import traceback
 from collections.abc import Callable
@@ -88,7 +89,19 @@ def trace(model: nn.Module, is_leaf: Callable[[nn.Module], bool]) -> fx.GraphMod
             f"{_first_line(error)}); a design holds operations on tensors whose flow doesn't "
             "depend on their values"
         ) from None
-    return fx.GraphModule(tracer.root, graph, type(model).__name__)
+    try:
+        return fx.GraphModule(tracer.root, graph, type(model).__name__)
+    except SyntaxError:  # fx writes module paths into Python: a keyword can't be one of them
+        keywords = [
+            path
+            for path, _ in model.named_modules()
+            if any(keyword.iskeyword(part) for part in path.split("."))
+        ]
+        shown = ", ".join(keywords[:3]) or "a module"
+        raise ImportFailedError(
+            f"torch.fx can't trace a model with a module named with a Python keyword ({shown}): "
+            "rename it"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

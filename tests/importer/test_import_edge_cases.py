@@ -88,3 +88,9 @@ def test_an_input_shape_of_anything_but_ascii_sizes_is_refused(text: str) -> Non
 def test_arguments_nested_too_deeply_are_refused_in_one_line() -> None:
     with pytest.raises(ImportFailedError, match="nested too deeply"):
         parse_kwargs("[" * 100_000)
+
+
+def test_a_module_named_with_a_keyword_is_refused_naming_it() -> None:
+    model = Keyed([("in", nn.Linear(4, 4)), ("out", nn.ReLU())])
+    with pytest.raises(ImportFailedError, match=r"named with a Python keyword \(features.in\)"):
+        model_to_design(model.eval(), (2, 4))
