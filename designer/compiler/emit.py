@@ -18,6 +18,7 @@ parse of the formatted text (the allow-list's tree) and turns them into line num
 from __future__ import annotations
 
 import builtins
+import re
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
@@ -38,6 +39,9 @@ HELPERS = ("activations", "conv_block", "dec_block")
 MODULE_NAMES = ("torch", "nn", "F", "Any", "OrderedDict", *HELPERS)
 FORWARD_NAMES = ("self", "torch", "nn", "F")
 KEEP_ZIP_IDIOM = "# ruff: noqa: RUF007 - stacks keep the seed's idiom, zip(sizes, sizes[1:])"
+_TOKEN_FORMAT = "\0class {}\0"
+_TOKEN = re.compile(r"\0class \d+\0")
+"""What stands for an instance's constructor call until its class is shared out."""
 LINE_LENGTH = 88
 """The formatter's line length (ruff's default), which the header docstring is wrapped to."""
 
@@ -307,7 +311,7 @@ def _group(module: _Module, item: Item, scope: Scope, locals_: Namespace, path: 
     else:
         body = _class_source(module, scope, path)
     wanted = group.class_name or class_name_for(group.name)
-    token = f"\0class {len(module.instances)}\0"
+    token = _TOKEN_FORMAT.format(len(module.instances))
     explicit = group.class_name is not None
     module.instances.append(_Instance(group.id, wanted, explicit, body, token))
     return _Built([], token)
@@ -387,9 +391,10 @@ def _share_classes(module: _Module) -> dict[str, str]:
             == sum((instance.wanted, instance.explicit) == key for instance in pending)
         ]
         # a class holding an instance of itself can't wait for it: share out what is ready
-        for members in complete or [min(by_class.values(), key=lambda m: order[id(m[0])])]:
+        chosen = complete or [min(by_class.values(), key=lambda m: order[id(m[0])])]
+        for members in chosen:
             _share_class(module, members, order, constructors, conflicts)
-        done = {id(instance) for members in (complete or by_class.values()) for instance in members}
+        done = {id(instance) for members in chosen for instance in members}
         pending = [instance for instance in pending if id(instance) not in done]
         for instance in pending:
             instance.body.lines = [
@@ -401,15 +406,12 @@ def _share_classes(module: _Module) -> dict[str, str]:
 
 
 def _waits(instance: _Instance) -> bool:
-    return any("\0class " in line for line in instance.body.lines)
+    return any(_TOKEN.search(line) for line in instance.body.lines)
 
 
 def _with_constructors(text: str, constructors: dict[str, str]) -> str:
-    if "\0" not in text:
-        return text
-    for token, constructor in constructors.items():
-        text = text.replace(token, constructor)
-    return text
+    """``text`` with the tokens of instances shared out so far replaced by their calls."""
+    return _TOKEN.sub(lambda token: constructors.get(token[0], token[0]), text)
 
 
 def _share_class(

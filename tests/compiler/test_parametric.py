@@ -120,3 +120,37 @@ def test_the_shared_class_builds_each_stage_as_designed(stages: list[tuple[int, 
     example = torch.randn(2, 3, 16, 16)
     with torch.no_grad():
         torch.testing.assert_close(model(example), reference(example))
+
+
+def _residual(design: Design, source: str, name: str, groups: list[str]) -> tuple[str, str]:
+    """A linear layer added to its input, grouped (with ``groups`` inside) as ``name``: a group
+    that is no plain chain, so a class of its own."""
+    fc = design.add_block("linear", name=f"{name}_fc", params={"out_features": 4})
+    add = design.add_block("add", name=f"{name}_add")
+    design.connect(source, fc.id)
+    design.connect(fc.id, add.id, "in0")
+    design.connect(source, add.id, "in1")
+    return add.id, design.add_group(name, [fc.id, add.id], groups).id
+
+
+def test_classes_nested_in_a_class_of_their_own_name_are_all_written() -> None:
+    """``blk`` inside ``blk`` (and ``cls`` inside ``cls``) can't wait for their outer namesake:
+    each round shares out one of them, and the other waits its turn rather than being lost."""
+    design = Design("Nested")
+    last = design.add_block("input", name="x", params={"shape": [1, 4]}).id
+    for name in ("blk", "cls"):
+        inner_out, inner = _residual(design, last, name, [])
+        fc = design.add_block("linear", name="proj", params={"out_features": 4})
+        add = design.add_block("add", name="skip")
+        design.connect(inner_out, fc.id)
+        design.connect(fc.id, add.id, "in0")
+        design.connect(last, add.id, "in1")
+        design.add_group(name, [fc.id, add.id], [inner])
+        last = add.id
+    design.connect(last, design.add_block("output", name="y").id)
+    source = compile_design(design).source
+    assert "\0" not in source
+    assert {"class Blk(", "class Blk_1(", "class Cls(", "class Cls_1("} <= {
+        line[: line.index("(") + 1] for line in source.splitlines() if line.startswith("class ")
+    }
+    build_model(compile_design(design), "cpu")
