@@ -10,12 +10,10 @@ meta tensors of the input's shape.
 from __future__ import annotations
 
 import contextlib
-import copy
 import importlib
 import importlib.util
 import multiprocessing
 import os
-import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -28,9 +26,6 @@ from designer.graph.fileformat import LiteralValueError, dumps_design, loads_des
 from designer.importer.report import ImportFailedError, ImportReport
 
 DEFAULT_TIMEOUT = 120.0
-_BRANCHES_NOTE = re.compile("run only in training mode")
-"""The report's note on modules imported from the training-mode trace: they make the usual note
-on eval mode (what training mode does that the design doesn't) say less than it."""
 """Seconds the child may take to load, build and trace a model."""
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64")
 _ANSWER_GRACE = 10.0
@@ -201,13 +196,13 @@ def model_to_design(
     trained = _graph_module_or_failure(model, is_leaf)
     model.eval()  # built in training mode; the design is the model as it runs at inference
     try:
-        trained_graph = trained if isinstance(trained, str) else copy.deepcopy(trained.graph)
-        design, report, graph_module = _traced_design(model, input_shape, dtype, trained)
+        design, report, graph_module, branched = _traced_design(model, input_shape, dtype, trained)
     finally:  # the caller's model as it was given
         for module, training in modes.items():
             module.training = training
-    if any(modes.values()) and not _BRANCHES_NOTE.search(" ".join(report.notes)):
-        note = _eval_mode_note(trained_graph, graph_module.graph)
+    if any(modes.values()) and not branched:  # the branches' note says what training adds
+        note = _eval_mode_note(trained if isinstance(trained, str) else trained.graph,
+                               graph_module.graph)  # fmt: skip
         if note:
             report.notes.append(note)
     for block_id, position in layered_positions(design).items():
@@ -217,9 +212,10 @@ def model_to_design(
 
 def _traced_design(
     model: Any, input_shape: tuple[int, ...], dtype: str, trained: Any
-) -> tuple[Design, ImportReport, Any]:
-    """The model traced and mapped (not laid out), and the traced graph module (eval mode's;
-    ``trained`` is training mode's, or why tracing it failed)."""
+) -> tuple[Design, ImportReport, Any, bool]:
+    """The model traced and mapped (not laid out), the traced graph module (eval mode's;
+    ``trained`` is training mode's, or why tracing it failed), and whether training mode's
+    branches were taken (``training_branches``)."""
     import torch
 
     from designer.importer.mapping import map_model
@@ -244,11 +240,11 @@ def _traced_design(
     design, report = map_model(traced, model, input_shape, dtype)
     if branches is not None:
         report.notes.append(
-            f"{', '.join(branches.modules)} {_BRANCHES_NOTE.pattern}: they are imported where "
+            f"{', '.join(branches.modules)} run only in training mode: they are imported where "
             "training mode feeds them, as branches whose results nothing reads (they run, and "
             "keep their state_dict keys; the original returns their results while training)"
         )
-    return design, report, evaluated
+    return design, report, evaluated, branches is not None
 
 
 def _graph_module_or_failure(model: Any, is_leaf: Callable[[Any], bool]) -> Any:

@@ -11,6 +11,7 @@ which modules, and that their results are dropped.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from torch import fx, nn
@@ -35,26 +36,27 @@ def training_branches(
     extra = _called(trained) - _called(evaluated)
     if not extra:
         return None
-    outputs, spec = tree_flatten(_output(evaluated).args[0])
+    graph = copy.deepcopy(trained.graph)  # cut a copy: ``trained`` stays as traced
+    outputs, spec = tree_flatten(_output(evaluated.graph).args[0])
     matched = []
     for node in outputs:
         if not isinstance(node, fx.Node) or node.op != "call_module":
             return None
-        same = [n for n in trained.graph.nodes if n.op == "call_module" and n.target == node.target]
+        same = [n for n in graph.nodes if n.op == "call_module" and n.target == node.target]
         if len(same) != 1:
             return None
         matched.append(same[0])
-    output = _output(trained)
+    output = _output(graph)
     returned = [value for value in tree_flatten(output.args[0])[0] if isinstance(value, fx.Node)]
     output.args = (tree_unflatten(matched, spec),)
     for value in returned:  # the training-mode result (a named tuple) is no longer returned
         if value not in matched and not value.users and value.op == "call_function":
-            trained.graph.erase_node(value)
-    trained.graph.lint()
-    if _computation(trained.graph) != _computation(evaluated.graph):
+            graph.erase_node(value)
+    graph.lint()
+    if _computation(graph) != _computation(evaluated.graph):
         return None  # training mode computes the outputs otherwise too: eval mode's stands
-    trained.recompile()
-    return TrainingBranches(trained, tuple(_owners(extra, root)))
+    cut = fx.GraphModule(trained, graph, type(root).__name__)  # the same modules, shared
+    return TrainingBranches(cut, tuple(_owners(extra, root)))
 
 
 def _computation(graph: fx.Graph) -> list[tuple[object, ...]]:
@@ -86,8 +88,8 @@ def _called(graph_module: fx.GraphModule) -> set[str]:
     return {str(node.target) for node in graph_module.graph.nodes if node.op == "call_module"}
 
 
-def _output(graph_module: fx.GraphModule) -> fx.Node:
-    output: fx.Node = next(node for node in graph_module.graph.nodes if node.op == "output")
+def _output(graph: fx.Graph) -> fx.Node:
+    output: fx.Node = next(node for node in graph.nodes if node.op == "output")
     return output
 
 
