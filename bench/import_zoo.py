@@ -39,7 +39,8 @@ from torch import nn
 from designer.compiler import compile_design
 from designer.compiler.live import build_model
 from designer.importer import mapping  # noqa: F401  # imported once, before the children fork
-from designer.importer.loading import ImportRequest, import_model, model_to_design
+from designer.importer.import_worker import import_model
+from designer.importer.loading import ImportRequest, model_to_design
 from designer.importer.report import ImportFailedError
 from designer.text_table import text_table
 

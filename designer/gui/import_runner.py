@@ -18,8 +18,13 @@ import time
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from designer.importer.import_worker import ImportWorker
-from designer.importer.loading import ImportRequest, ImportResult
-from designer.importer.report import ImportReport
+from designer.importer.loading import (
+    ImportRequest,
+    ended_before_answering,
+    result_of,
+    took_too_long,
+)
+from designer.importer.report import ImportFailedError
 
 log = logging.getLogger(__name__)
 
@@ -174,27 +179,24 @@ class ImportRunner(QObject):
             self._worker.process.join(1.0)
             code = self._worker.process.exitcode
             self._finish_failed(
-                f"the import process ended (exit code {code}) before answering: the model's "
-                "code ended it, or it crashed; a new one is started for the next import"
+                f"{ended_before_answering(code)}; a new one is started for the next import"
             )
             return
-        if isinstance(answer, tuple):
+        if answer is not None:
             self._finish(answer)
         elif elapsed > self._time_limit:
-            self._finish_failed(
-                f"importing {self._request.source} took longer than {self._time_limit:g} s (an "
-                "endless loop in the model's code?); the import was stopped"
-            )
+            self._finish_failed(took_too_long(self._request.source, self._time_limit))
         else:
             self.ticked.emit(elapsed)
 
-    def _finish(self, answer: tuple[object, ...]) -> None:
+    def _finish(self, answer: object) -> None:
         self._stop()
-        status, text, report = (*answer, None, None, None)[:3]
-        if status != "ok" or not isinstance(text, str) or not isinstance(report, dict):
-            self.failed.emit(str(text))
+        try:
+            result = result_of(answer)
+        except ImportFailedError as failure:
+            self.failed.emit(failure.message)
             return
-        self.succeeded.emit(ImportResult(text, ImportReport.from_dict(report)))
+        self.succeeded.emit(result)
 
     def _finish_failed(self, message: str) -> None:
         self._stop()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from designer.graph import check_design, save_design
 from designer.graph.shapes import problem_lines
+from designer.importer.import_worker import import_model
 from designer.importer.loading import (
     DEFAULT_TIMEOUT,
     ImportRequest,
-    import_model,
     parse_dtype,
     parse_input_shape,
     parse_kwargs,

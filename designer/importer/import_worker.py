@@ -15,17 +15,29 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from designer.importer.loading import ImportRequest, answer_import
+from designer.importer.loading import (
+    DEFAULT_TIMEOUT,
+    ImportRequest,
+    ImportResult,
+    answer_import,
+    ended_before_answering,
+    result_of,
+    took_too_long,
+)
+from designer.importer.report import ImportFailedError
 
 log = logging.getLogger(__name__)
 
 READY = ("ready",)
 """What a worker sends once torch and the importer are loaded."""
 _JOIN_S = 2.0
+_ANSWER_GRACE_S = 10.0
+"""How long a worker that closed its end of the pipe gets to exit, so its exit code is known."""
 
 
 def serve_one(connection: Connection) -> None:
@@ -123,3 +135,23 @@ class ImportWorker:
             self.process.kill()
         self.process.join(_JOIN_S)
         self.connection.close()
+
+
+def import_model(request: ImportRequest, timeout: float = DEFAULT_TIMEOUT) -> ImportResult:
+    """The import in a fresh worker, waited for (the CLI's way; the app polls its own):
+    ``ImportFailedError`` with one line when it can't be done. The worker is stopped either
+    way."""
+    worker = ImportWorker.start()  # the request is waiting when it is warm: no warm-up trace
+    try:
+        worker.send(request)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0 and worker.connection.poll(left):
+            answer = worker.answer()  # None after the READY greeting
+            if answer is not None:
+                return result_of(answer)
+        raise ImportFailedError(took_too_long(request.source, timeout))
+    except (EOFError, OSError):
+        worker.process.join(_ANSWER_GRACE_S)
+        raise ImportFailedError(ended_before_answering(worker.process.exitcode)) from None
+    finally:
+        worker.stop()

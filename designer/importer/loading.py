@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import multiprocessing
 import os
 import sys
 import traceback
@@ -28,7 +27,6 @@ from designer.importer.report import ImportFailedError, ImportReport
 DEFAULT_TIMEOUT = 120.0
 """Seconds the child may take to load, build and trace a model."""
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64")
-_ANSWER_GRACE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,33 +317,26 @@ def answer_import(request: ImportRequest, connection: Any) -> None:
 # --- in the caller --------------------------------------------------------------------------
 
 
-def import_model(request: ImportRequest, timeout: float = DEFAULT_TIMEOUT) -> ImportResult:
-    """Import in a spawned child; ``ImportFailedError`` with one line when it can't be done."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=answer_import, args=(request, sender), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise ImportFailedError(
-                f"importing {request.source} took longer than {timeout:g} s (an endless loop "
-                "in the model's code?); the import was stopped"
-            )
-        answer = receiver.recv()
-    except EOFError:
-        process.join(_ANSWER_GRACE)
-        raise ImportFailedError(
-            f"the import process ended (exit code {process.exitcode}) before answering: the "
-            "model's code ended it"
-        ) from None
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(_ANSWER_GRACE)
-        receiver.close()
-    status, text, report = answer
-    if status != "ok":
+def result_of(answer: object) -> ImportResult:
+    """What the child answered (``answer_import``) as a result; ``ImportFailedError`` with its
+    one line where the import failed."""
+    if not isinstance(answer, tuple):
+        answer = ("failed", f"the import process answered {answer!r}")
+    status, text, report = (*answer, None, None, None)[:3]
+    if status != "ok" or not isinstance(text, str) or not isinstance(report, dict):
         raise ImportFailedError(str(text))
-    assert isinstance(text, str) and isinstance(report, dict)
     return ImportResult(text, ImportReport.from_dict(report))
+
+
+def took_too_long(source: str, limit: float) -> str:
+    return (
+        f"importing {source} took longer than {limit:g} s (an endless loop in the model's "
+        "code?); the import was stopped"
+    )
+
+
+def ended_before_answering(exit_code: int | None) -> str:
+    return (
+        f"the import process ended (exit code {exit_code}) before answering: the model's code "
+        "ended it, or it crashed"
+    )
