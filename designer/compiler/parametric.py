@@ -103,14 +103,13 @@ def _shared(
     parameters: list[Parameter] = []
     for positions in by_values.values():
         slots = [first[position] for position in positions]
-        binding = next((slot for slot in slots if slot.binds is not None), None)
-        if binding is not None and binding.binds is not None:
-            name = binding.binds  # the local becomes the parameter
-            dropped.add(binding.line)
+        binding = next(((slot.binds, slot.line) for slot in slots if slot.binds), None)
+        if binding is not None:
+            name, line = binding  # the local becomes the parameter
+            dropped.add(line)
         else:
             name = taken.create(_parameter_name(slot.hint for slot in slots))
-        annotation = _annotation(slots_per_member, positions[0])
-        parameters.append(Parameter(name, annotation))
+        parameters.append(Parameter(name, slots[0].kind))  # the skeleton holds it: all agree
         for position in positions:
             replacements[position] = name
     lines = list(body)
@@ -138,10 +137,6 @@ def _shared(
         tuple(parameters),
         arguments,
     )
-
-
-def _annotation(slots_per_member: list[list[_Slot]], position: int) -> str:
-    return slots_per_member[0][position].kind  # the skeleton holds the kind: all agree
 
 
 def _parameter_name(hints: Iterable[str | None]) -> str:
