@@ -15,8 +15,9 @@ from designer.graph.layout.geometry import GROUP_HEADER, GROUP_MARGIN, Rect, blo
 BOX = (170.0, 44.0)
 
 
-def stages(count: int = 3, per_block: int = 4) -> Design:
-    """x -> stage0 [block0 [convs...], block1 [convs...]] -> ... -> out."""
+def stages(count: int = 3, per_block: int = 4, class_name: str | None = None) -> Design:
+    """x -> stage0 [block0_0 [convs...], block0_1 [convs...]] -> ... -> out, the inner groups
+    of class ``class_name``."""
     design = Design("Stages")
     previous = design.add_block("input", name="x").id
     for stage in range(count):
@@ -28,7 +29,8 @@ def stages(count: int = 3, per_block: int = 4) -> Design:
                 design.connect(previous, block.id)
                 previous = block.id
                 ids.append(block.id)
-            inner.append(design.add_group(f"block{stage}_{index}", ids).id)
+            group = design.add_group(f"block{stage}_{index}", ids, class_name=class_name)
+            inner.append(group.id)
         design.add_group(f"stage{stage}", groups=inner)
     design.connect(previous, design.add_block("output").id)
     return design

@@ -30,6 +30,7 @@ from designer.gui.import_dialog import ImportDialog, model_names, source_problem
 from designer.gui.main_window import MainWindow
 from designer.importer.loading import ImportRequest, ImportResult, import_here
 from designer.importer.report import ImportReport, Unmapped
+from tests.graph.test_collapsed_layout import stages as layout_stages
 from tests.gui.helpers import Calls, dump, open_design, small_design
 from tests.paths import EXAMPLES
 
@@ -392,22 +393,9 @@ def test_a_worker_that_dies_says_so_once_and_is_replaced(
 # --- the canvas of an imported design ---------------------------------------------------------
 
 
-def stages(count: int = 2, per_block: int = 3) -> Design:
-    """x -> stage0 [block0_0 [convs], block0_1 [convs]] -> ... -> out, laid out expanded."""
-    design = Design("Stages")
-    previous = design.add_block("input", name="x").id
-    for stage in range(count):
-        inner = []
-        for index in range(2):
-            ids = []
-            for _ in range(per_block):
-                block = design.add_block("conv_block")
-                design.connect(previous, block.id)
-                previous = block.id
-                ids.append(block.id)
-            inner.append(design.add_group(f"block{stage}_{index}", ids, class_name="ConvChain").id)
-        design.add_group(f"stage{stage}", groups=inner)
-    design.connect(previous, design.add_block("output").id)
+def stages(count: int = 2) -> Design:
+    """``test_collapsed_layout``'s stages of ConvChain blocks, laid out expanded."""
+    design = layout_stages(count, per_block=3, class_name="ConvChain")
     for block_id, position in layered_positions(design).items():
         design.move_block(block_id, position)
     return design
